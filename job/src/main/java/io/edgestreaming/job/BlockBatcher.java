@@ -1,0 +1,174 @@
+package io.edgestreaming.job;
+
+import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.templates.DataSource;
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.TimerService;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Cuts the records of one (stream, domain) key into {@link Block}s: a block is emitted when it holds
+ * {@code max_records} records, when the next record would make its payload pass {@code max_size}, or
+ * {@code max_interval} after its first record (a processing-time timer), whichever comes first.
+ *
+ * <p>Everything lives in keyed state, so it is part of every checkpoint: the buffered records, their
+ * count and size, the block's deadline and the next sequence number. A block's sequence therefore
+ * depends only on checkpointed state, and restoring from the checkpoint that produced a block cuts it
+ * again with the same id. Processing-time timers are snapshotted with the keyed state by Flink, so a
+ * restored open block is still cut on time (at once if its deadline passed while the job was down).
+ *
+ * <p>At end of input (a bounded run, or stop-with-savepoint {@code --drain}) the sources emit the
+ * final watermark, which fires the per-key event-time timer at {@link Long#MAX_VALUE}: every partial
+ * block is flushed, so a bounded job delivers everything.
+ */
+public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, RoutedRecord, Block> {
+    private static final long serialVersionUID = 1L;
+    private static final long END_OF_INPUT = Long.MAX_VALUE;
+    private static final DataSource[] SOURCES = DataSource.values();
+
+    public static final TypeInformation<Tuple2<Long, String>> KEY_TYPE = Types.TUPLE(Types.LONG, Types.STRING);
+
+    /** The batching rules of one stream. */
+    public record Spec(DataSource dataSource, int maxRecords, long maxIntervalMillis, PayloadSizer sizer)
+            implements Serializable {
+        public static Spec of(StreamConfig stream) {
+            return new Spec(stream.dataSource(), Math.max(1, stream.batching().maxRecords()),
+                    Math.max(1, stream.batching().maxInterval().toMillis()), PayloadSizer.of(stream));
+        }
+    }
+
+    /** Keys records by (stream id, domain). */
+    public static final class StreamDomainKey implements KeySelector<RoutedRecord, Tuple2<Long, String>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Tuple2<Long, String> getKey(RoutedRecord record) {
+            return Tuple2.of(record.streamId(), record.domain());
+        }
+    }
+
+    private final Map<Long, Spec> specs;
+
+    private transient ValueState<BatchState> batch;
+    private transient ListState<byte[]> records;
+    private transient Map<Long, Counter[]> streamCounters;
+
+    public BlockBatcher(Map<Long, Spec> specs) {
+        this.specs = Map.copyOf(specs);
+    }
+
+    public static BlockBatcher forStreams(List<StreamConfig> streams) {
+        Map<Long, Spec> specs = new HashMap<>();
+        for (StreamConfig stream : streams) {
+            specs.put(stream.id(), Spec.of(stream));
+        }
+        return new BlockBatcher(specs);
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        batch = getRuntimeContext().getState(new ValueStateDescriptor<>("batch", TypeInformation.of(BatchState.class)));
+        records = getRuntimeContext().getListState(
+                new ListStateDescriptor<>("records", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        streamCounters = new HashMap<>();
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        for (Long streamId : specs.keySet()) {
+            MetricGroup group = metrics.addGroup("stream", String.valueOf(streamId));
+            streamCounters.put(streamId, new Counter[] {group.counter("blocksCut"), group.counter("blockBytesCut")});
+        }
+    }
+
+    @Override
+    public void processElement(RoutedRecord record, Context ctx, Collector<Block> out) throws Exception {
+        Spec spec = specs.get(record.streamId());
+        if (spec == null) {
+            // The router only emits configured streams; this is a wiring bug, not bad input.
+            throw new IllegalStateException("record for unknown stream " + record.streamId());
+        }
+        BatchState state = batch.value();
+        if (state == null) {
+            state = new BatchState();
+        }
+        state.dataSource = spec.dataSource().ordinal();
+        int length = record.record().length;
+        TimerService timers = ctx.timerService();
+        if (state.count > 0
+                && spec.sizer().payloadSize(state.count + 1, state.recordBytes + length) > spec.sizer().maxSize()) {
+            flush(ctx.getCurrentKey(), state, timers, out);
+        }
+        records.add(record.record());
+        state.count++;
+        state.recordBytes += length;
+        if (state.count == 1) {
+            state.deadline = timers.currentProcessingTime() + spec.maxIntervalMillis();
+            timers.registerProcessingTimeTimer(state.deadline);
+            timers.registerEventTimeTimer(END_OF_INPUT);
+        }
+        if (state.count >= spec.maxRecords()
+                || spec.sizer().payloadSize(state.count, state.recordBytes) >= spec.sizer().maxSize()) {
+            flush(ctx.getCurrentKey(), state, timers, out);
+        }
+        batch.update(state);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Block> out) throws Exception {
+        BatchState state = batch.value();
+        if (state == null || state.count == 0) {
+            return;
+        }
+        // A processing-time timer older than the open block's deadline belongs to an earlier block.
+        if (ctx.timeDomain() == TimeDomain.EVENT_TIME || timestamp >= state.deadline) {
+            flush(ctx.getCurrentKey(), state, ctx.timerService(), out);
+            batch.update(state);
+        }
+    }
+
+    private void flush(Tuple2<Long, String> key, BatchState state, TimerService timers, Collector<Block> out)
+            throws Exception {
+        long size = state.recordBytes + state.count - 1;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("block of stream " + key.f0 + " too large for one array: " + size);
+        }
+        byte[] joined = new byte[(int) size];
+        int position = 0;
+        int index = 0;
+        for (byte[] record : records.get()) {
+            if (index++ > 0) {
+                joined[position++] = Block.RECORD_SEPARATOR;
+            }
+            System.arraycopy(record, 0, joined, position, record.length);
+            position += record.length;
+        }
+        out.collect(new Block(key.f0, SOURCES[state.dataSource], key.f1, state.nextSequence, state.count, joined));
+        Counter[] counters = streamCounters.get(key.f0);
+        if (counters != null) {
+            counters[0].inc();
+            counters[1].inc(joined.length);
+        }
+        records.clear();
+        timers.deleteProcessingTimeTimer(state.deadline);
+        timers.deleteEventTimeTimer(END_OF_INPUT);
+        state.nextSequence++;
+        state.count = 0;
+        state.recordBytes = 0;
+    }
+}
