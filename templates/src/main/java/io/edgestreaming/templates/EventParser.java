@@ -1,0 +1,367 @@
+package io.edgestreaming.templates;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import io.edgestreaming.templates.MalformedEventException.Reason;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Reads one raw event (a JSON object whose keys are variable names without {@code $}) in a single
+ * streaming pass into a reusable {@link ParsedEvent}: no tree model, no per-event maps, values escaped
+ * straight into one byte buffer. Keys the data source does not have are skipped unread.
+ *
+ * <p>Value rules: strings as their text, numbers as written, {@code true}/{@code false}, objects and
+ * arrays as compact JSON text; {@code null} counts as absent.
+ *
+ * <p>Refused (as {@link MalformedEventException}): over {@code maxEventBytes}, not JSON, a root that is not
+ * an object, content after the object, truncation, a key twice in one object (checked at the top level and
+ * inside the nested values it renders; nested values of keys it skips are not inspected), nesting deeper
+ * than {@link #MAX_NESTING_DEPTH}, and invalid UTF-8 (events must be UTF-8; Jackson checks the bytes of
+ * every value it decodes, a UTF-16/32 document is refused up front). Invalid bytes are an error rather than
+ * a silent replacement so that the dead-letter keeps the event exactly as it came.
+ *
+ * <p>Reusable but NOT thread-safe: one per operator instance. Each {@link #parse} reuses the same
+ * {@link ParsedEvent}.
+ */
+public final class EventParser {
+    /** Default bound on one raw event. */
+    public static final int DEFAULT_MAX_EVENT_BYTES = 1 << 20;
+    /** Objects/arrays nested deeper than this are refused (the event object itself is depth 1). */
+    public static final int MAX_NESTING_DEPTH = 32;
+
+    private static final int MAX_QUOTE = 120;
+
+    private final DataSource source;
+    private final int maxEventBytes;
+    private final JsonFactory factory;
+    private final VariableIndex index;
+    private final ParsedEvent event;
+    private final StringBuilder nested = new StringBuilder();
+    // Top-level keys that are not variables, for duplicate detection without a per-event set.
+    private String[] otherKeys = new String[64];
+    private int[] otherKeysSeen = new int[64];
+    private int otherKeysCount;
+    private int generation;
+
+    public EventParser(DataSource source, int maxEventBytes) {
+        if (source == null) {
+            throw new IllegalArgumentException("data source is required");
+        }
+        if (maxEventBytes <= 0) {
+            throw new IllegalArgumentException("maxEventBytes must be positive, got " + maxEventBytes);
+        }
+        this.source = source;
+        this.maxEventBytes = maxEventBytes;
+        this.index = VariableIndex.of(source);
+        this.event = new ParsedEvent(source);
+        this.factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING_DEPTH)
+                        // The byte limit is the bound; let every token up to it through.
+                        .maxStringLength(maxEventBytes)
+                        .maxNumberLength(maxEventBytes)
+                        .maxNameLength(maxEventBytes)
+                        .build())
+                .build();
+    }
+
+    public DataSource dataSource() {
+        return source;
+    }
+
+    public int maxEventBytes() {
+        return maxEventBytes;
+    }
+
+    /**
+     * Parses {@code raw}. The result is reused by the next call.
+     *
+     * @throws MalformedEventException when the event cannot be projected; nothing of it is kept
+     */
+    public ParsedEvent parse(byte[] raw) throws MalformedEventException {
+        if (raw == null) {
+            throw new MalformedEventException(Reason.NOT_JSON, "event is null", -1);
+        }
+        if (raw.length > maxEventBytes) {
+            throw new MalformedEventException(Reason.TOO_LARGE, "event of " + raw.length
+                    + " bytes exceeds the limit of " + maxEventBytes + " bytes", -1);
+        }
+        checkEncoding(raw);
+        event.reset();
+        nextGeneration();
+        JsonParser p = null;
+        try {
+            p = factory.createParser(raw);
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                throw new MalformedEventException(Reason.NOT_JSON, "event holds no JSON value (empty or blank)", 0);
+            }
+            if (t != JsonToken.START_OBJECT) {
+                throw new MalformedEventException(Reason.NOT_AN_OBJECT,
+                        "event must be a JSON object, got " + describe(t), offset(p.currentTokenLocation()));
+            }
+            String key;
+            while ((key = p.nextFieldName()) != null) {
+                int slot = index.slot(key);
+                if (slot < 0) {
+                    checkOtherKey(key, p);
+                    t = p.nextToken();
+                    if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                        p.skipChildren();
+                    }
+                    continue;
+                }
+                if (event.seen(slot)) {
+                    throw duplicate(key, p);
+                }
+                t = p.nextToken();
+                switch (t) {
+                    case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
+                            event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+                    case VALUE_NULL -> event.putNull(slot);
+                    case START_OBJECT, START_ARRAY -> {
+                        nested.setLength(0);
+                        render(p, t);
+                        event.put(slot, nested);
+                    }
+                    default -> throw new MalformedEventException(Reason.NOT_JSON,
+                            "unexpected " + t + " for key " + Names.quote(key), offset(p.currentTokenLocation()));
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT) {
+                throw new MalformedEventException(Reason.NOT_JSON, "expected a key or the end of the object, got "
+                        + describe(p.currentToken()), offset(p.currentTokenLocation()));
+            }
+            checkNothingAfter(p);
+            return event;
+        } catch (MalformedEventException e) {
+            throw e;
+        } catch (JsonEOFException e) {
+            String key = topLevelKey(p);
+            throw new MalformedEventException(Reason.TRUNCATED, "event ends before its JSON is complete"
+                    + inKey(key) + ": " + cap(e.getOriginalMessage()), offset(e.getLocation()));
+        } catch (StreamConstraintsException e) {
+            String key = topLevelKey(p);
+            String msg = cap(e.getOriginalMessage());
+            Reason reason = msg.contains("nesting depth") ? Reason.TOO_DEEP : Reason.TOO_LARGE;
+            String what = reason == Reason.TOO_DEEP
+                    ? "event nests objects/arrays deeper than " + MAX_NESTING_DEPTH + " levels" : "event exceeds a size bound";
+            throw new MalformedEventException(reason, what + inKey(key) + ": " + msg, offset(e.getLocation()));
+        } catch (JsonProcessingException e) {
+            String key = topLevelKey(p);
+            String msg = cap(e.getOriginalMessage());
+            if (msg.contains("end-of-input")) {
+                throw new MalformedEventException(Reason.TRUNCATED, "event ends before its JSON is complete"
+                        + inKey(key) + ": " + msg, offset(e.getLocation()));
+            }
+            if (msg.contains("Invalid UTF-8") || msg.contains("Invalid UTF-32") || msg.contains("surrogate")) {
+                throw new MalformedEventException(Reason.INVALID_ENCODING,
+                        "event is not valid UTF-8" + inKey(key) + ": " + msg, offset(e.getLocation()));
+            }
+            throw new MalformedEventException(Reason.NOT_JSON, "event is not valid JSON" + inKey(key) + ": " + msg,
+                    offset(e.getLocation()));
+        } catch (IOException | RuntimeException e) {
+            // CharConversionException and friends, or a symbol-table overflow on hostile key names.
+            String key = topLevelKey(p);
+            String msg = cap(e.getMessage());
+            Reason reason = e instanceof java.io.CharConversionException ? Reason.INVALID_ENCODING : Reason.NOT_JSON;
+            throw new MalformedEventException(reason, "event cannot be read" + inKey(key) + ": " + msg, -1);
+        } finally {
+            if (p != null) {
+                try {
+                    p.close();
+                } catch (IOException ignored) {
+                    // byte[] input: nothing to release that could fail
+                }
+            }
+        }
+    }
+
+    /** The top-level key whose value was being read when parsing failed, if any. */
+    private static String topLevelKey(JsonParser p) {
+        if (p == null) {
+            return null;
+        }
+        JsonStreamContext ctx = p.getParsingContext();
+        if (ctx == null || ctx.inRoot()) {
+            return null;
+        }
+        while (ctx.getParent() != null && !ctx.getParent().inRoot()) {
+            ctx = ctx.getParent();
+        }
+        return ctx.getCurrentName();
+    }
+
+    private static void checkEncoding(byte[] raw) throws MalformedEventException {
+        // Jackson would auto-detect UTF-16/32 from a BOM or zero bytes; events must be UTF-8.
+        if (raw.length >= 2 && (raw[0] == 0 || raw[1] == 0 || raw[0] == (byte) 0xFE || raw[0] == (byte) 0xFF)) {
+            throw new MalformedEventException(Reason.INVALID_ENCODING,
+                    "event is not UTF-8 (it starts like UTF-16/32 or with a zero byte)", 0);
+        }
+    }
+
+    private void checkNothingAfter(JsonParser p) throws MalformedEventException {
+        long at = offset(p.currentLocation());
+        try {
+            JsonToken after = p.nextToken();
+            if (after != null) {
+                throw new MalformedEventException(Reason.NOT_JSON, "trailing content after the event object: "
+                        + describe(after), offset(p.currentTokenLocation()));
+            }
+        } catch (IOException e) {
+            throw new MalformedEventException(Reason.NOT_JSON, "trailing content after the event object: "
+                    + cap(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), at);
+        }
+    }
+
+    /** Writes the nested value starting at {@code start} as compact JSON into {@link #nested}. */
+    private void render(JsonParser p, JsonToken start) throws IOException, MalformedEventException {
+        if (start == JsonToken.START_ARRAY) {
+            nested.append('[');
+            boolean first = true;
+            JsonToken t;
+            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (!first) {
+                    nested.append(',');
+                }
+                first = false;
+                renderValue(p, t);
+            }
+            nested.append(']');
+            return;
+        }
+        nested.append('{');
+        Set<String> names = null; // nested objects are rare: a set here is fine
+        boolean first = true;
+        String name;
+        while ((name = p.nextFieldName()) != null) {
+            if (names == null) {
+                names = new HashSet<>();
+            }
+            if (!names.add(name)) {
+                throw duplicate(name, p);
+            }
+            if (!first) {
+                nested.append(',');
+            }
+            first = false;
+            char[] chars = name.toCharArray();
+            JsonAscii.appendJsonString(nested, chars, 0, chars.length);
+            nested.append(':');
+            renderValue(p, p.nextToken());
+        }
+        nested.append('}');
+    }
+
+    private void renderValue(JsonParser p, JsonToken t) throws IOException, MalformedEventException {
+        if (t == null) {
+            throw new JsonEOFException(p, null, "end of input inside a nested value");
+        }
+        switch (t) {
+            case START_OBJECT, START_ARRAY -> render(p, t);
+            case VALUE_STRING -> JsonAscii.appendJsonString(nested, p.getTextCharacters(), p.getTextOffset(),
+                    p.getTextLength());
+            default -> nested.append(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+        }
+    }
+
+    private void nextGeneration() {
+        generation++;
+        otherKeysCount = 0;
+        if (generation == 0) {
+            java.util.Arrays.fill(otherKeysSeen, 0);
+            generation = 1;
+        }
+    }
+
+    private void checkOtherKey(String key, JsonParser p) throws MalformedEventException {
+        if (otherKeysCount * 2 >= otherKeys.length) {
+            growOtherKeys();
+        }
+        int mask = otherKeys.length - 1;
+        int i = VariableIndex.mix(key.hashCode()) & mask;
+        while (otherKeysSeen[i] == generation) {
+            String k = otherKeys[i];
+            if (k == key || k.equals(key)) {
+                throw duplicate(key, p);
+            }
+            i = (i + 1) & mask;
+        }
+        otherKeys[i] = key;
+        otherKeysSeen[i] = generation;
+        otherKeysCount++;
+    }
+
+    private void growOtherKeys() {
+        String[] oldKeys = otherKeys;
+        int[] oldSeen = otherKeysSeen;
+        otherKeys = new String[oldKeys.length * 2];
+        otherKeysSeen = new int[oldKeys.length * 2];
+        int mask = otherKeys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldSeen[j] == generation) {
+                int i = VariableIndex.mix(oldKeys[j].hashCode()) & mask;
+                while (otherKeysSeen[i] == generation) {
+                    i = (i + 1) & mask;
+                }
+                otherKeys[i] = oldKeys[j];
+                otherKeysSeen[i] = generation;
+            }
+        }
+    }
+
+    private static MalformedEventException duplicate(String key, JsonParser p) {
+        return new MalformedEventException(Reason.DUPLICATE_KEY, "key " + Names.quote(key)
+                + " appears more than once in the same object", offset(p.currentTokenLocation()));
+    }
+
+    private static String inKey(String key) {
+        return key == null ? "" : " (at key " + Names.quote(key) + ")";
+    }
+
+    private static long offset(JsonLocation location) {
+        return location == null ? -1 : location.getByteOffset();
+    }
+
+    private static String describe(JsonToken t) {
+        if (t == null) {
+            return "the end of input";
+        }
+        return switch (t) {
+            case START_ARRAY -> "an array";
+            case START_OBJECT -> "an object";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> t.toString();
+        };
+    }
+
+    /** Jackson quotes offending tokens; keep messages short whatever the input holds. */
+    private static String cap(String message) {
+        if (message == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        int limit = Math.min(message.length(), MAX_QUOTE);
+        for (int i = 0; i < limit; i++) {
+            char c = message.charAt(i);
+            sb.append(c < 0x20 || c == 0x7F ? '?' : c);
+        }
+        if (message.length() > limit) {
+            sb.append("...");
+        }
+        return sb.toString();
+    }
+}

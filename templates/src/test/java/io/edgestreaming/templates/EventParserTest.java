@@ -1,0 +1,205 @@
+package io.edgestreaming.templates;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.edgestreaming.templates.MalformedEventException.Reason;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The streaming parser: values, accessors, reuse, and every malformed-input reason. */
+class EventParserTest {
+    private final EventParser http = new EventParser(DataSource.HTTP, 4096);
+
+    private MalformedEventException refused(String event) {
+        return refused(event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private MalformedEventException refused(byte[] event) {
+        return catchThrowableOfType(MalformedEventException.class, () -> http.parse(event));
+    }
+
+    @Test
+    void readsValuesOfEveryJsonType() throws Exception {
+        ParsedEvent e = http.parse(SampleEvents.bytes("""
+                {"host":"www.example.com","client":"4529r","status":200,"request_time":1.50e-3,"waf_block":true,\
+                "waf_learning":false,"asn":null,"waf_match":{"b":[1,{"c":"\\"x\\""}],"a":null},"waf_headers":[]}"""));
+        assertThat(e.dataSource()).isEqualTo(DataSource.HTTP);
+        assertThat(e.host()).isEqualTo("www.example.com");
+        assertThat(e.client()).isEqualTo("4529r");
+        assertThat(e.value("status")).isEqualTo("200");
+        assertThat(e.value("request_time")).isEqualTo("1.50e-3");
+        assertThat(e.value("waf_block")).isEqualTo("true");
+        assertThat(e.value("waf_learning")).isEqualTo("false");
+        assertThat(e.has("asn")).isFalse();
+        assertThat(e.value("asn")).isNull();
+        assertThat(e.has("country")).isFalse();
+        assertThat(e.value("waf_match")).isEqualTo("{\"b\":[1,{\"c\":\"\\\"x\\\"\"}],\"a\":null}");
+        assertThat(e.value("waf_headers")).isEqualTo("[]");
+        assertThat(e.has("not_a_variable")).isFalse();
+        assertThat(e.value("not_a_variable")).isNull();
+    }
+
+    @Test
+    void hostAndClientAreNullWhenAbsentOrNull() throws Exception {
+        ParsedEvent e = http.parse(SampleEvents.bytes("{\"host\":null}"));
+        assertThat(e.host()).isNull();
+        assertThat(e.client()).isNull();
+    }
+
+    @Test
+    void parsedEventIsReusedAndHoldsOnlyTheLatestEvent() throws Exception {
+        ParsedEvent first = http.parse(SampleEvents.bytes("{\"host\":\"a\",\"status\":\"200\"}"));
+        assertThat(first.host()).isEqualTo("a");
+        ParsedEvent second = http.parse(SampleEvents.bytes("{\"host\":\"b\"}"));
+        assertThat(second).isSameAs(first);
+        assertThat(second.host()).isEqualTo("b");
+        assertThat(second.has("status")).isFalse();
+    }
+
+    @Test
+    void unknownKeysAreSkippedWhateverTheyHold() throws Exception {
+        ParsedEvent e = http.parse(SampleEvents.bytes(
+                "{\"x\":{\"deep\":[[[{\"y\":\"z\"}]]]},\"host\":\"h\",\"y\":[1,2],\"z\":\"s\"}"));
+        assertThat(e.host()).isEqualTo("h");
+    }
+
+    @Test
+    void tooLarge() {
+        MalformedEventException e = refused(new byte[4097]);
+        assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
+        assertThat(e.getMessage()).isEqualTo("TOO_LARGE: event of 4097 bytes exceeds the limit of 4096 bytes");
+    }
+
+    @Test
+    void notJson() {
+        MalformedEventException e = refused("hello world");
+        assertThat(e.reason()).isEqualTo(Reason.NOT_JSON);
+        assertThat(e.getMessage()).startsWith("NOT_JSON: event is not valid JSON").contains("at byte");
+        assertThat(refused("").reason()).isEqualTo(Reason.NOT_JSON);
+        assertThat(refused("   ").getMessage()).contains("no JSON value");
+        assertThat(refused("{\"host\":\"h\" \"status\":1}").reason()).isEqualTo(Reason.NOT_JSON);
+        assertThat(refused("{\"host\":h}").getMessage()).contains("key \"host\"");
+    }
+
+    @Test
+    void trailingContentAfterTheObject() {
+        MalformedEventException e = refused("{\"host\":\"h\"} {\"host\":\"i\"}");
+        assertThat(e.reason()).isEqualTo(Reason.NOT_JSON);
+        assertThat(e.getMessage()).contains("trailing content after the event object").contains("at byte 13");
+        assertThat(refused("{\"host\":\"h\"}garbage").getMessage()).contains("trailing content");
+        assertThat(refused("{\"host\":\"h\"}]").getMessage()).contains("trailing content");
+    }
+
+    @Test
+    void notAnObject() {
+        MalformedEventException e = refused("[{\"host\":\"h\"}]");
+        assertThat(e.reason()).isEqualTo(Reason.NOT_AN_OBJECT);
+        assertThat(e.getMessage()).isEqualTo("NOT_AN_OBJECT: event must be a JSON object, got an array (at byte 0)");
+        assertThat(refused("\"host\"").reason()).isEqualTo(Reason.NOT_AN_OBJECT);
+        assertThat(refused("42").reason()).isEqualTo(Reason.NOT_AN_OBJECT);
+        assertThat(refused("null").reason()).isEqualTo(Reason.NOT_AN_OBJECT);
+    }
+
+    @Test
+    void truncated() {
+        for (String cut : new String[] {"{", "{\"host\"", "{\"host\":", "{\"host\":\"h", "{\"host\":\"h\"",
+                "{\"host\":\"h\",", "{\"waf_match\":{\"a\":[1", "{\"other\":{\"a\":[1", "{\"status\":12"}) {
+            MalformedEventException e = refused(cut);
+            assertThat(e.reason()).as(cut).isEqualTo(Reason.TRUNCATED);
+            assertThat(e.getMessage()).as(cut).startsWith("TRUNCATED: event ends before its JSON is complete");
+        }
+        assertThat(refused("{\"host\":\"h").getMessage()).contains("key \"host\"");
+    }
+
+    @Test
+    void duplicateKeys() {
+        MalformedEventException e = refused("{\"host\":\"a\",\"status\":1,\"host\":\"b\"}");
+        assertThat(e.reason()).isEqualTo(Reason.DUPLICATE_KEY);
+        assertThat(e.getMessage()).isEqualTo(
+                "DUPLICATE_KEY: key \"host\" appears more than once in the same object (at byte 23)");
+        assertThat(refused("{\"host\":null,\"host\":\"b\"}").reason()).isEqualTo(Reason.DUPLICATE_KEY);
+        assertThat(refused("{\"other\":1,\"host\":\"b\",\"other\":2}").getMessage()).contains("key \"other\"");
+        assertThat(refused("{\"waf_match\":{\"a\":1,\"a\":2}}").reason()).isEqualTo(Reason.DUPLICATE_KEY);
+    }
+
+    @Test
+    void manyDistinctUnknownKeysAreNotDuplicates() throws Exception {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < 300; i++) {
+            sb.append("\"k").append(i).append("\":").append(i).append(',');
+        }
+        sb.append("\"host\":\"h\"}");
+        assertThat(new EventParser(DataSource.HTTP, 1 << 16).parse(SampleEvents.bytes(sb.toString())).host())
+                .isEqualTo("h");
+    }
+
+    @Test
+    void tooDeep() throws Exception {
+        String ok = "{\"waf_match\":" + "[".repeat(EventParser.MAX_NESTING_DEPTH - 1)
+                + "]".repeat(EventParser.MAX_NESTING_DEPTH - 1) + "}";
+        assertThat(http.parse(SampleEvents.bytes(ok)).value("waf_match")).startsWith("[[[");
+        for (String key : new String[] {"waf_match", "unknown"}) {
+            String deep = "{\"" + key + "\":" + "[".repeat(EventParser.MAX_NESTING_DEPTH)
+                    + "]".repeat(EventParser.MAX_NESTING_DEPTH) + "}";
+            MalformedEventException e = refused(deep);
+            assertThat(e.reason()).as(key).isEqualTo(Reason.TOO_DEEP);
+            assertThat(e.getMessage()).contains("deeper than 32 levels").contains("key \"" + key + "\"");
+        }
+    }
+
+    @Test
+    void invalidEncoding() {
+        byte[] bad = {'{', '"', 'h', 'o', 's', 't', '"', ':', '"', 'a', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        MalformedEventException e = refused(bad);
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_ENCODING);
+        assertThat(e.getMessage()).contains("not valid UTF-8").contains("key \"host\"");
+        byte[] lone = {'{', '"', 'h', 'o', 's', 't', '"', ':', '"', (byte) 0xFF, '"', '}'};
+        assertThat(refused(lone).reason()).isEqualTo(Reason.INVALID_ENCODING);
+        byte[] utf16 = "{\"host\":\"h\"}".getBytes(StandardCharsets.UTF_16LE);
+        assertThat(refused(utf16).reason()).isEqualTo(Reason.INVALID_ENCODING);
+        byte[] badKey = {'{', '"', (byte) 0x80, '"', ':', '1', '}'};
+        assertThat(refused(badKey).reason()).isEqualTo(Reason.INVALID_ENCODING);
+        // A value the data source does not read is still checked while skipped.
+        byte[] skipped = {'{', '"', 'o', '"', ':', '"', (byte) 0xE2, (byte) 0x28, (byte) 0xA1, '"', '}'};
+        assertThat(refused(skipped).reason()).isEqualTo(Reason.INVALID_ENCODING);
+    }
+
+    @Test
+    void messagesNeverEchoHugeInput() {
+        String huge = "x".repeat(3000);
+        assertThat(refused(huge).getMessage().length()).isLessThan(400);
+        assertThat(refused("{\"" + huge + "\":1,\"" + huge + "\":2}").getMessage().length()).isLessThan(400);
+        assertThat(refused("{\"host\":" + huge + "}").getMessage().length()).isLessThan(400);
+    }
+
+    @Test
+    void aFailedParseNeverYieldsARecordAndTheParserRecovers() throws Exception {
+        CompiledTemplate t = CompiledTemplate.compile(Templates.byId(184));
+        assertThat(catchThrowableOfType(MalformedEventException.class,
+                () -> t.project(SampleEvents.bytes("{\"host\":\"h\",\"status\":"))).reason()).isEqualTo(Reason.TRUNCATED);
+        byte[] record = t.project(SampleEvents.bytes("{\"host\":\"h2\"}"));
+        assertThat(new String(record, StandardCharsets.US_ASCII)).startsWith("{\"time\":\"-\",\"client\":\"-\"")
+                .contains("\"host\":\"h2\"");
+    }
+
+    @Test
+    void compiledTemplateSurvivesJavaSerialization() throws Exception {
+        CompiledTemplate t = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"u\":\"$scheme://$host\"}"));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(t);
+        }
+        CompiledTemplate copy;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (CompiledTemplate) in.readObject();
+        }
+        assertThat(copy.template().entries()).isEqualTo(t.template().entries());
+        assertThat(new String(copy.project(SampleEvents.bytes("{\"scheme\":\"https\",\"host\":\"h\"}")),
+                StandardCharsets.US_ASCII)).isEqualTo("{\"u\":\"https://h\"}");
+    }
+}
