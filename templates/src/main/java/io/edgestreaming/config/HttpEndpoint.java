@@ -37,11 +37,38 @@ public record HttpEndpoint(
 
     @Override
     public String destinationId() {
-        return "standard:" + url;
+        // Query values may be API keys (?api_key=...): a digest keeps distinct URLs distinct without showing them.
+        String query = url.getRawQuery();
+        return "standard:" + redactedUrl() + (query == null ? "" : "#" + Integer.toHexString(query.hashCode()));
     }
 
     @Override
     public String describe() {
-        return "POST " + url;
+        return "POST " + redactedUrl();
+    }
+
+    /** The URL with every query parameter value replaced by {@link Secret#REDACTED}. */
+    public String redactedUrl() {
+        String query = url.getRawQuery();
+        if (query == null) {
+            return url.toString();
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String param : query.split("&", -1)) {
+            if (sb.length() > 0) {
+                sb.append('&');
+            }
+            int eq = param.indexOf('=');
+            sb.append(eq < 0 ? param : param.substring(0, eq + 1) + Secret.REDACTED);
+        }
+        String s = url.toString();
+        return s.substring(0, s.indexOf('?') + 1) + sb;
+    }
+
+    @Override
+    public String toString() {
+        return "HttpEndpoint[url=" + redactedUrl() + ", headers=" + headers + ", logLineSeparator="
+                + logLineSeparator.replace("\n", "\\n") + ", payloadFormat=" + payloadFormat + ", maxSize=" + maxSize
+                + ", compression=" + compression + ", caBundlePath=" + caBundlePath + "]";
     }
 }

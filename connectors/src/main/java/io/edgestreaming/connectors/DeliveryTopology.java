@@ -1,0 +1,111 @@
+package io.edgestreaming.connectors;
+
+import io.edgestreaming.connectors.engine.NotYetSupportedTransport;
+import io.edgestreaming.connectors.engine.TransportFactory;
+import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
+import io.edgestreaming.connectors.http.HttpTransport;
+import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.StreamConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+/**
+ * The delivery end of the job: fans the blocks out by their stream's endpoint type, each type into
+ * its own write-ahead delivery operator (the one engine, {@link io.edgestreaming.connectors.engine},
+ * with that type's transport).
+ *
+ * <p>An operator exists for every endpoint type whether or not the configuration uses it today, with
+ * a fixed uid ({@code delivery-<type>}): a later configuration that drops the last stream of a type
+ * still finds a home for that type's pending blocks when it restores.
+ *
+ * <p>Until their transports land, {@code kafka} and {@code s3} blocks go through the engine with
+ * {@link NotYetSupportedTransport}: staged, then dead-lettered with the reason
+ * {@value NotYetSupportedTransport#REASON}. Nothing is silently lost.
+ */
+public final class DeliveryTopology {
+    /** Operator uid prefix; stable so savepoints keep restoring. */
+    public static final String UID_PREFIX = "delivery-";
+
+    private DeliveryTopology() {}
+
+    /** The transport of every endpoint type, in a fixed order. */
+    public static Map<String, TransportFactory> transports() {
+        Map<String, TransportFactory> transports = new LinkedHashMap<>();
+        transports.put(HttpTransport.ENDPOINT_TYPE, new HttpTransport.Factory());
+        transports.put("kafka", new NotYetSupportedTransport.Factory("kafka"));
+        transports.put("s3", new NotYetSupportedTransport.Factory("s3"));
+        return transports;
+    }
+
+    /**
+     * Adds the delivery operators behind {@code blocks}.
+     *
+     * @throws IllegalArgumentException if an endpoint cannot be used (the message names the stream)
+     */
+    public static void attach(DataStream<Block> blocks, JobConfig config) {
+        Map<String, TransportFactory> transports = transports();
+        Map<Long, String> typeByStream = new HashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (StreamConfig stream : config.streams()) {
+            String type = stream.endpoint().endpointType();
+            TransportFactory transport = transports.get(type);
+            if (transport == null) {
+                problems.add("streams[id=" + stream.id() + "].endpoint: unknown endpoint type " + type);
+                continue;
+            }
+            try {
+                transport.validate(stream.endpoint());
+            } catch (IllegalArgumentException e) {
+                problems.add("streams[id=" + stream.id() + "].endpoint: " + e.getMessage());
+            }
+            typeByStream.put(stream.id(), type);
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("cannot deliver: " + String.join("; ", problems));
+        }
+        boolean checkpointing = blocks.getExecutionEnvironment().getCheckpointConfig().isCheckpointingEnabled();
+        DeliveryOperatorFactory.Options options = DeliveryOperatorFactory.Options.defaults(config, checkpointing);
+        String first = null;
+        for (Map.Entry<String, TransportFactory> entry : transports.entrySet()) {
+            String type = entry.getKey();
+            // Blocks of a stream the configuration does not know go to the first route, whose engine
+            // dead-letters them with that reason.
+            boolean takesUnknown = first == null;
+            first = first == null ? type : first;
+            SingleOutputStreamOperator<Block> routed = blocks
+                    .filter(new EndpointTypeFilter(type, typeByStream, takesUnknown))
+                    .name("route " + type)
+                    .uid(UID_PREFIX + "route-" + type);
+            routed.transform("deliver " + type, Types.VOID, new DeliveryOperatorFactory(config, entry.getValue(), options))
+                    .name("deliver " + type)
+                    .uid(UID_PREFIX + type);
+        }
+    }
+
+    /** Keeps the blocks whose stream delivers to one endpoint type. */
+    static final class EndpointTypeFilter implements FilterFunction<Block> {
+        private static final long serialVersionUID = 1L;
+        private final String type;
+        private final Map<Long, String> typeByStream;
+        private final boolean takesUnknown;
+
+        EndpointTypeFilter(String type, Map<Long, String> typeByStream, boolean takesUnknown) {
+            this.type = type;
+            this.typeByStream = new HashMap<>(typeByStream);
+            this.takesUnknown = takesUnknown;
+        }
+
+        @Override
+        public boolean filter(Block block) {
+            String streamType = typeByStream.get(block.streamId());
+            return streamType == null ? takesUnknown : streamType.equals(type);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.edgestreaming.connectors.engine;
+
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.config.Endpoint;
+import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The only part of delivery that differs per endpoint type (the SPI of the engine). The engine owns
+ * state, checkpoints, queues, retries, circuit breaking and the dead-letter store; a transport only
+ * turns a block into bytes and moves those bytes. One instance per operator subtask, created by a
+ * {@link TransportFactory}; it pools connections/clients per destination itself.
+ *
+ * <p>Threading: {@link #prepare}, {@link #stage}, {@link #checkpointCompleted}, {@link #restore} and
+ * {@link #close} run on the task thread. {@link #deliver} is called on the task thread and must not
+ * block; its future may complete on any thread (the engine hands the result back to the task thread
+ * through the mailbox).
+ */
+public interface Transport extends AutoCloseable {
+
+    /**
+     * Builds the exact payload of a block for an endpoint, once, when the block arrives. The delivery
+     * key must join the block id with a digest of the block's content: a restore from an older
+     * checkpoint can re-cut a block id with other records, and only such a key lets the destination
+     * drop identical repeats without ever dropping different content.
+     *
+     * @throws Exception if the block cannot be made into a payload for this endpoint; the engine
+     *     dead-letters the block with the message (which must not contain secrets)
+     */
+    Prepared prepare(Block block, Endpoint endpoint) throws Exception;
+
+    /**
+     * One asynchronous attempt to deliver a staged block whose checkpoint has completed. Must not
+     * block and should not throw: failures are outcomes. The engine guarantees at most one attempt per
+     * block at a time, but attempts of other blocks of the same destination run concurrently.
+     *
+     * @param endpoint the stream's current endpoint (same destination id as when staged)
+     */
+    CompletableFuture<Outcome> deliver(StagedBlock block, Endpoint endpoint);
+
+    /**
+     * Called while a checkpoint is taken, with the blocks that this checkpoint covers for the first
+     * time (they are in its state). A transport that must prepare something on the destination before
+     * the checkpoint (a Kafka transaction) does it here; throwing fails the checkpoint.
+     */
+    default void stage(long checkpointId, Collection<StagedBlock> covered) throws Exception {}
+
+    /** Called after checkpoint {@code checkpointId} completed, before its blocks are delivered. */
+    default void checkpointCompleted(long checkpointId) throws Exception {}
+
+    /**
+     * Called once after a restore with every block restored into this subtask (each covered by the
+     * restored, completed checkpoint); they will be delivered again with the same delivery key.
+     */
+    default void restore(Collection<StagedBlock> pending) throws Exception {}
+
+    @Override
+    default void close() throws Exception {}
+}

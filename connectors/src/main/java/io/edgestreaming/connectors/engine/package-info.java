@@ -1,0 +1,34 @@
+/**
+ * The one delivery engine shared by every endpoint type: exactly-once, isolated per destination.
+ *
+ * <h2>Why a write-ahead delivery operator</h2>
+ * Flink 2.2's Sink V2 committer retries a failed commit at once, in a loop inside the checkpoint
+ * notification, and then fails the job: a customer endpoint down for hours would either fail the job
+ * or block every stream of the task. A {@code SinkWriter} never learns that a checkpoint completed.
+ * So delivery is a custom operator ({@link io.edgestreaming.connectors.engine.internal.DeliveryOperator},
+ * the pattern of Flink's {@code GenericWriteAheadSink} and, for asynchronous calls, of
+ * {@code AsyncWaitOperator}):
+ * <ul>
+ *   <li>a block is prepared once (exact payload and delivery key) when it arrives and held in operator
+ *       state; the next checkpoint stages it; only after that checkpoint completes is it sent, so
+ *       nothing is visible that a restore could take back;
+ *   <li>every snapshot holds every undelivered block, so a restore re-delivers them with the same
+ *       bytes and the same key (HTTP {@code Idempotency-Key}, S3 object name): the destination dedupes;
+ *   <li>sends are asynchronous, in per-destination queues with a concurrency limit, exponential
+ *       backoff with jitter honouring Retry-After, and a circuit breaker, so a dead destination costs
+ *       one probe at a time and never delays the others; outcomes come back through the task mailbox,
+ *       so state is only touched on the task thread, and checkpoints never wait for a destination;
+ *   <li>retries end after {@code max_retry_duration}, permanent rejections at once, and pending state
+ *       per destination is capped: those blocks go to the
+ *       {@linkplain io.edgestreaming.connectors.engine.internal.DeadLetterStore dead-letter store}.
+ * </ul>
+ * Only the {@link io.edgestreaming.connectors.engine.Transport} differs per endpoint type (the shape
+ * of Vector's sinks: build a request, send it, classify the answer). Kafka needs a transaction open
+ * before the checkpoint: {@link io.edgestreaming.connectors.engine.Transport#stage} is its hook.
+ *
+ * <h2>Known limits</h2>
+ * Pending blocks are operator state on the heap and are written whole into every checkpoint; the
+ * per-destination caps bound them. Bounded inputs need Flink's final checkpoint (on by default): the
+ * engine drains (delivers or dead-letters) in that checkpoint's notification, before the task ends.
+ */
+package io.edgestreaming.connectors.engine;

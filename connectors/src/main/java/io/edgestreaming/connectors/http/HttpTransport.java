@@ -1,0 +1,348 @@
+package io.edgestreaming.connectors.http;
+
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.engine.Outcome;
+import io.edgestreaming.connectors.engine.Prepared;
+import io.edgestreaming.connectors.engine.StagedBlock;
+import io.edgestreaming.connectors.engine.Transport;
+import io.edgestreaming.connectors.engine.TransportFactory;
+import io.edgestreaming.config.DeliveryConfig;
+import io.edgestreaming.config.Endpoint;
+import io.edgestreaming.config.HttpEndpoint;
+import io.edgestreaming.config.Secret;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HTTP/HTTPS POST ({@code endpoint_type: standard}) with the JDK {@link HttpClient}: asynchronous,
+ * HTTP/2 over TLS when the server offers it, no extra dependency. One client (connection pool) per
+ * destination and CA bundle, sharing one small daemon executor per subtask.
+ *
+ * <p>Request: body from {@link HttpPayload} (gzip-compressed when configured, with
+ * {@code Content-Encoding: gzip}); the custom headers; {@code Content-Type} defaulting to
+ * {@code application/x-ndjson} for "\n" + "$dataset" and {@code text/plain; charset=us-ascii}
+ * otherwise; {@code Idempotency-Key: <block id>:<digest>} where the digest covers the uncompressed
+ * body (a receiver dedupes by it; see {@link Transport#prepare}; digesting before compression keeps
+ * the key independent of the deflater). A hard per-request timeout covers connect, headers and body.
+ *
+ * <p>Classification: 2xx delivered; 408, 429, 5xx, timeouts, connection and TLS errors retried
+ * (honouring {@code Retry-After}); any other status permanent (dead-letter). TLS certificates are
+ * verified (JDK trust store, or only the CAs of {@code ca_bundle}); a certificate the client does not
+ * trust is a retried failure, so fixing the server or the bundle within max_retry_duration loses nothing.
+ */
+public final class HttpTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpTransport.class);
+    public static final String ENDPOINT_TYPE = "standard";
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    static final String NDJSON = "application/x-ndjson";
+    static final String TEXT_PLAIN = "text/plain; charset=us-ascii";
+    private static final String USER_AGENT = "edge-streaming";
+    private static final int ERROR_BODY_BYTES = 200;
+
+    private final Duration requestTimeout;
+    private final ExecutorService executor;
+    private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
+
+    public HttpTransport(DeliveryConfig delivery) {
+        this.requestTimeout = delivery.requestTimeout();
+        AtomicInteger n = new AtomicInteger();
+        this.executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "http-delivery-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Factory for {@code standard} endpoints. */
+    public static final class Factory implements TransportFactory {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String endpointType() {
+            return ENDPOINT_TYPE;
+        }
+
+        @Override
+        public void validate(Endpoint endpoint) {
+            if (!(endpoint instanceof HttpEndpoint http)) {
+                throw new IllegalArgumentException("not an HTTP endpoint: " + endpoint.describe());
+            }
+            HttpHeaderRules.validate(http);
+        }
+
+        @Override
+        public Transport create(DeliveryConfig delivery) {
+            return new HttpTransport(delivery);
+        }
+    }
+
+    @Override
+    public Prepared prepare(Block block, Endpoint endpoint) {
+        HttpEndpoint http = (HttpEndpoint) endpoint;
+        byte[] body = HttpPayload.body(block.records(), http.logLineSeparator(), http.payloadFormat());
+        String key = idempotencyKey(block.blockId(), body);
+        if (http.compression() == HttpEndpoint.Compression.GZIP) {
+            return new Prepared(HttpPayload.gzip(body), key, Prepared.GZIP);
+        }
+        return new Prepared(body, key, Prepared.IDENTITY);
+    }
+
+    /** {@code <block id>:<first 128 bits of SHA-256(body), hex>}, in visible ASCII. */
+    static String idempotencyKey(String blockId, byte[] body) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
+            return asciiSafe(blockId) + ":" + HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Outcome> deliver(StagedBlock block, Endpoint endpoint) {
+        HttpEndpoint http = (HttpEndpoint) endpoint;
+        HttpClient client;
+        try {
+            client = client(http);
+        } catch (Exception e) {
+            return CompletableFuture.completedFuture(Outcome.retry("cannot set up TLS for " + http.describe() + ": " + e.getMessage()));
+        }
+        HttpRequest request;
+        try {
+            request = request(block, http);
+        } catch (IllegalArgumentException e) {
+            // Never echo the message: the JDK may quote a header value.
+            return CompletableFuture.completedFuture(Outcome.permanent("request refused by the HTTP client (invalid header or URL)"));
+        }
+        return client.sendAsync(request, HttpTransport::bodyHandler)
+                .orTimeout(requestTimeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .handle((response, error) -> error == null ? classify(response) : classify(error));
+    }
+
+    HttpRequest request(StagedBlock block, HttpEndpoint http) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(http.url())
+                .timeout(requestTimeout)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(block.payload()));
+        boolean contentType = false;
+        boolean userAgent = false;
+        if (http.headers() != null) {
+            for (Map.Entry<String, Secret> header : http.headers().entrySet()) {
+                String name = header.getKey();
+                contentType |= name.equalsIgnoreCase("Content-Type");
+                userAgent |= name.equalsIgnoreCase("User-Agent");
+                builder.header(name, header.getValue().reveal());
+            }
+        }
+        if (!contentType) {
+            builder.header("Content-Type", defaultContentType(http));
+        }
+        if (!userAgent) {
+            builder.header("User-Agent", USER_AGENT);
+        }
+        if (Prepared.GZIP.equals(block.contentEncoding())) {
+            builder.header("Content-Encoding", "gzip");
+        }
+        builder.header(IDEMPOTENCY_KEY, block.deliveryKey());
+        return builder.build();
+    }
+
+    static String defaultContentType(HttpEndpoint http) {
+        String sep = http.logLineSeparator() == null ? HttpPayload.DEFAULT_SEPARATOR : http.logLineSeparator();
+        String format = http.payloadFormat() == null ? HttpPayload.DEFAULT_FORMAT : http.payloadFormat();
+        return sep.equals("\n") && format.equals(HttpPayload.DATASET) ? NDJSON : TEXT_PLAIN;
+    }
+
+    private HttpClient client(HttpEndpoint http) throws Exception {
+        String ca = http.caBundlePath() == null || http.caBundlePath().isBlank() ? "" : http.caBundlePath();
+        String key = http.destinationId() + "|" + ca;
+        HttpClient client = clients.get(key);
+        if (client == null) {
+            HttpClient.Builder builder = HttpClient.newBuilder()
+                    .executor(executor)
+                    .connectTimeout(requestTimeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    // h2c upgrade over cleartext trips some servers on POST; HTTP/2 only via TLS ALPN.
+                    .version("https".equalsIgnoreCase(http.url().getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
+            if (!ca.isEmpty()) {
+                SSLContext context = TrustBundle.sslContext(ca);
+                builder.sslContext(context);
+            }
+            client = builder.build();
+            HttpClient raced = clients.putIfAbsent(key, client);
+            client = raced == null ? client : raced;
+        }
+        return client;
+    }
+
+    static Outcome classify(HttpResponse<byte[]> response) {
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return Outcome.delivered();
+        }
+        String reason = "HTTP " + status + errorSnippet(response.body());
+        if (status == 408 || status == 429 || status >= 500) {
+            return Outcome.retry(reason, retryAfter(response.headers().firstValue("Retry-After").orElse(null)));
+        }
+        return Outcome.permanent(reason);
+    }
+
+    static Outcome classify(Throwable error) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof HttpConnectTimeoutException) {
+            return Outcome.retry("connect timed out");
+        }
+        if (cause instanceof HttpTimeoutException || cause instanceof TimeoutException) {
+            return Outcome.retry("request timed out");
+        }
+        if (cause instanceof ConnectException) {
+            return Outcome.retry("connection refused");
+        }
+        if (cause instanceof SSLException || cause.getCause() instanceof SSLException) {
+            SSLException ssl = cause instanceof SSLException s ? s : (SSLException) cause.getCause();
+            return Outcome.retry("TLS failure: " + ssl.getMessage());
+        }
+        if (cause instanceof IOException) {
+            return Outcome.retry("I/O error: " + cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : " " + cause.getMessage()));
+        }
+        LOG.warn("Unexpected HTTP delivery failure", cause);
+        return Outcome.retry("unexpected failure: " + cause.getClass().getSimpleName());
+    }
+
+    /** Seconds or an HTTP date (RFC 9110); null when absent or unreadable. */
+    static Duration retryAfter(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String v = value.trim();
+        try {
+            long seconds = Long.parseLong(v);
+            return seconds < 0 ? null : Duration.ofSeconds(seconds);
+        } catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+                Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
+                return d.isNegative() ? Duration.ZERO : d;
+            } catch (RuntimeException notDate) {
+                return null;
+            }
+        }
+    }
+
+    private static String errorSnippet(byte[] body) {
+        if (body == null || body.length == 0) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(": ");
+        for (int i = 0; i < body.length && i < ERROR_BODY_BYTES; i++) {
+            char c = (char) (body[i] & 0xff);
+            sb.append(c >= 0x20 && c < 0x7f ? c : ' ');
+        }
+        return sb.toString().trim();
+    }
+
+    private static String asciiSafe(String s) {
+        StringBuilder sb = null;
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < bytes.length; i++) {
+            int b = bytes[i] & 0xff;
+            boolean ok = b > 0x20 && b < 0x7f && b != '%';
+            if (!ok && sb == null) {
+                sb = new StringBuilder(new String(bytes, 0, i, StandardCharsets.US_ASCII));
+            }
+            if (sb != null) {
+                if (ok) {
+                    sb.append((char) b);
+                } else {
+                    sb.append('%').append(String.format(Locale.ROOT, "%02X", b));
+                }
+            }
+        }
+        return sb == null ? s : sb.toString();
+    }
+
+    /** 2xx: discard the body; otherwise keep its first bytes for the reason. Never buffers more. */
+    private static HttpResponse.BodySubscriber<byte[]> bodyHandler(HttpResponse.ResponseInfo info) {
+        if (info.statusCode() >= 200 && info.statusCode() < 300) {
+            return HttpResponse.BodySubscribers.replacing(new byte[0]);
+        }
+        return new PrefixSubscriber(ERROR_BODY_BYTES);
+    }
+
+    /** Keeps the first {@code limit} bytes of a body and drains the rest. */
+    private static final class PrefixSubscriber implements HttpResponse.BodySubscriber<byte[]> {
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final byte[] prefix;
+        private int length;
+
+        PrefixSubscriber(int limit) {
+            this.prefix = new byte[limit];
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer buffer : items) {
+                int n = Math.min(buffer.remaining(), prefix.length - length);
+                buffer.get(prefix, length, n);
+                length += n;
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            result.completeExceptionally(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(java.util.Arrays.copyOf(prefix, length));
+        }
+    }
+
+    @Override
+    public void close() {
+        clients.clear();
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,58 @@
+package io.edgestreaming.connectors;
+
+import io.edgestreaming.config.DeadLetterConfig;
+import io.edgestreaming.config.DeliveryConfig;
+import io.edgestreaming.config.Endpoint;
+import io.edgestreaming.config.HttpEndpoint;
+import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.Secret;
+import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.templates.DataSource;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Configuration records and blocks for delivery tests (built directly; no loader needed). */
+public final class Fixtures {
+    private Fixtures() {}
+
+    public static DeliveryConfig delivery(Duration maxRetry) {
+        return new DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofMillis(400), maxRetry, 1000, 64L << 20);
+    }
+
+    public static DeliveryConfig delivery() {
+        return delivery(Duration.ofMinutes(10));
+    }
+
+    public static HttpEndpoint http(URI url) {
+        return new HttpEndpoint(url, Map.of(), "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+    }
+
+    public static StreamConfig stream(long id, Endpoint endpoint) {
+        return new StreamConfig(id, "stream-" + id, "4529r", DataSource.HTTP, null, List.of("example.com"), false, 100,
+                true, endpoint, null);
+    }
+
+    public static JobConfig job(Path deadLetterDir, DeliveryConfig delivery, StreamConfig... streams) {
+        return new JobConfig(null, new DeadLetterConfig("dead-events", deadLetterDir.toUri().toString()), delivery,
+                Duration.ofMillis(200), List.of(streams));
+    }
+
+    /** A block of {@code records} small JSON records {"stream":..,"seq":..,"i":..}. */
+    public static Block block(long streamId, String domain, long sequence, int records) {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < records; i++) {
+            lines.add("{\"stream\":\"" + streamId + "\",\"seq\":\"" + sequence + "\",\"i\":\"" + i + "\"}");
+        }
+        return new Block(streamId, DataSource.HTTP, domain, sequence, records,
+                String.join("\n", lines).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    public static Secret secret(String value) {
+        return Secret.of(value);
+    }
+}

@@ -1,0 +1,103 @@
+package io.edgestreaming.connectors.engine.internal;
+
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.BlockSerializer;
+import io.edgestreaming.connectors.engine.TransportFactory;
+import io.edgestreaming.config.JobConfig;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+
+/**
+ * Drives one {@link DeliveryOperator} through Flink's operator test harness: the real operator, state
+ * backend and mailbox, with processing time under the test's control. Outcomes of asynchronous
+ * deliveries arrive as mails; {@link #runMailsUntil} runs them on the test thread as the task would.
+ */
+public final class DeliveryHarness implements AutoCloseable {
+    private final OneInputStreamOperatorTestHarness<Block, Void> harness;
+    private long checkpointTimestamp = 1;
+
+    private DeliveryHarness(OneInputStreamOperatorTestHarness<Block, Void> harness) {
+        this.harness = harness;
+    }
+
+    public static DeliveryHarness open(JobConfig config, TransportFactory transport, OperatorSubtaskState restore) throws Exception {
+        return open(config, transport, restore, new DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), true));
+    }
+
+    public static DeliveryHarness open(JobConfig config, TransportFactory transport, OperatorSubtaskState restore,
+            DeliveryOperatorFactory.Options options) throws Exception {
+        OneInputStreamOperatorTestHarness<Block, Void> h = new OneInputStreamOperatorTestHarness<>(
+                new DeliveryOperatorFactory(config, transport, options), BlockSerializer.INSTANCE);
+        h.setProcessingTime(System.currentTimeMillis());
+        if (restore != null) {
+            h.initializeState(restore);
+        }
+        h.open();
+        return new DeliveryHarness(h);
+    }
+
+    public void process(Block block) throws Exception {
+        harness.processElement(block, 0);
+    }
+
+    public OperatorSubtaskState snapshot(long checkpointId) throws Exception {
+        return harness.snapshot(checkpointId, checkpointTimestamp++);
+    }
+
+    public void complete(long checkpointId) throws Exception {
+        harness.notifyOfCompletedCheckpoint(checkpointId);
+    }
+
+    /** Moves processing time forward, firing due timers (retry wake-ups). */
+    public void advance(Duration by) throws Exception {
+        harness.setProcessingTime(harness.getProcessingTime() + by.toMillis());
+    }
+
+    public long processingTime() {
+        return harness.getProcessingTime();
+    }
+
+    public int pending() {
+        return ((DeliveryOperator) harness.getOperator()).pendingCount();
+    }
+
+    /** Runs mails (delivery outcomes) until the condition holds; false on timeout. */
+    public boolean runMailsUntil(BooleanSupplier condition, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        TaskMailbox mailbox = harness.getTaskMailbox();
+        while (!condition.getAsBoolean()) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (System.nanoTime() > deadline) {
+                return false;
+            } else {
+                Thread.sleep(2);
+            }
+        }
+        return true;
+    }
+
+    /** Runs mails for a while (to show that something does NOT happen). */
+    public void runMailsFor(Duration duration) throws Exception {
+        runMailsUntil(() -> false, duration);
+    }
+
+    public void endInput() throws Exception {
+        harness.endInput();
+    }
+
+    public OneInputStreamOperatorTestHarness<Block, Void> raw() {
+        return harness;
+    }
+
+    @Override
+    public void close() throws Exception {
+        harness.close();
+    }
+}
