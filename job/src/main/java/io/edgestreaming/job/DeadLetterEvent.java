@@ -17,17 +17,23 @@ import org.apache.flink.core.memory.DataOutputView;
  * A raw event the job could not process, on its way to the dead-letter topic: the original bytes
  * untouched plus why and where it came from (written as Kafka headers).
  *
- * @param reason a stable upper-case code (the parser's reason name, or {@link #EVENT_TOO_LARGE},
- *     {@link #MISSING_CLIENT}, {@link #MISSING_HOST}, {@link #RECORD_TOO_LARGE})
+ * @param reason a stable upper-case code: the parser's reason ({@code TOO_LARGE}, {@code NOT_JSON},
+ *     ...), or {@link #MISSING_CLIENT}, {@link #MISSING_HOST}, {@link #RECORD_TOO_LARGE}
  * @param detail a human explanation, never holding secrets
  */
 @TypeInfo(DeadLetterEvent.TypeFactory.class)
 public record DeadLetterEvent(String reason, String detail, String topic, int partition, long offset, byte[] value) {
 
-    public static final String EVENT_TOO_LARGE = "EVENT_TOO_LARGE";
     public static final String MISSING_CLIENT = "MISSING_CLIENT";
     public static final String MISSING_HOST = "MISSING_HOST";
     public static final String RECORD_TOO_LARGE = "RECORD_TOO_LARGE";
+
+    /** Kafka header names on the dead-letter topic. */
+    public static final String HEADER_REASON = "reason";
+    public static final String HEADER_DETAIL = "reason-detail";
+    public static final String HEADER_SOURCE_TOPIC = "source-topic";
+    public static final String HEADER_SOURCE_PARTITION = "source-partition";
+    public static final String HEADER_SOURCE_OFFSET = "source-offset";
 
     public DeadLetterEvent {
         Objects.requireNonNull(reason, "reason");

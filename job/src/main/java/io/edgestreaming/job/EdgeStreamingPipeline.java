@@ -1,0 +1,150 @@
+package io.edgestreaming.job;
+
+import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.Secret;
+import io.edgestreaming.config.SourceConfig;
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.BlockTypeInfoFactory;
+import io.edgestreaming.templates.DataSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * Builds the job graph: Kafka raw topics -> parse and route (dead letters to Kafka) -> key by
+ * (stream, domain) -> batcher -> delivery. Used by {@link EdgeStreamingJob}, the local runner and the
+ * tests, so they all run the same graph.
+ *
+ * <p>Operator uids are fixed: savepoints stay restorable across versions of the job.
+ */
+public final class EdgeStreamingPipeline {
+    /** Kafka transaction timeout of the dead-letter sink: under the brokers' default 15 min maximum. */
+    static final String DEAD_LETTER_TRANSACTION_TIMEOUT_MS = "600000";
+
+    private EdgeStreamingPipeline() {}
+
+    /**
+     * @param bounded read the raw topics up to their latest offsets at start, then finish (tests); the
+     *     job proper reads forever
+     */
+    public record Options(boolean bounded) {
+        public static final Options UNBOUNDED = new Options(false);
+        public static final Options BOUNDED = new Options(true);
+    }
+
+    /** The whole job: blocks are handed to delivery. */
+    public static void build(StreamExecutionEnvironment env, JobConfig config, Options options) {
+        deliver(blocks(env, config, options), config);
+    }
+
+    /** Everything up to and including the batcher; the dead-letter sink is attached. */
+    public static DataStream<Block> blocks(StreamExecutionEnvironment env, JobConfig config, Options options) {
+        configure(env, config);
+        DataStream<RawEvent> raw = env
+                .fromSource(source(config.source(), options.bounded()), WatermarkStrategy.noWatermarks(),
+                        "raw events", RawEvent.TYPE_INFO)
+                .uid("raw-events-source");
+        SingleOutputStreamOperator<RoutedRecord> routed = raw
+                .process(new ParseAndRoute(config.streams(), config.source().maxEventBytes()), RoutedRecord.TYPE_INFO)
+                .name("parse and route")
+                .uid("parse-and-route");
+        routed.getSideOutput(ParseAndRoute.DEAD_LETTER)
+                .sinkTo(deadLetterSink(config))
+                .name("dead-letter events")
+                .uid("dead-letter-events-sink");
+        return routed
+                .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
+                .process(BlockBatcher.forStreams(config.streams()), BlockTypeInfoFactory.TYPE_INFO)
+                .name("batcher")
+                .uid("batcher");
+    }
+
+    /** Hands blocks to delivery. TEMPORARY: logs them until the delivery engine's topology lands. */
+    static void deliver(DataStream<Block> blocks, JobConfig config) {
+        blocks.sinkTo(new LoggingBlockSink()).name("delivery (logging stand-in)").uid("delivery");
+    }
+
+    /**
+     * Exactly-once checkpoints at the configured interval unless Flink options already enable them,
+     * and no Kryo: a type without a serializer fails when the graph is built, not in production.
+     */
+    static void configure(StreamExecutionEnvironment env, JobConfig config) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        }
+        env.getCheckpointConfig().setCheckpointingConsistencyMode(CheckpointingMode.EXACTLY_ONCE);
+        Configuration pipeline = new Configuration();
+        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(pipeline);
+    }
+
+    static KafkaSource<RawEvent> source(SourceConfig source, boolean bounded) {
+        Map<String, DataSource> sourceByTopic = new HashMap<>();
+        List<String> topics = new ArrayList<>();
+        source.topics().forEach((dataSource, topic) -> {
+            sourceByTopic.put(topic, dataSource);
+            topics.add(topic);
+        });
+        KafkaSourceBuilder<RawEvent> builder = KafkaSource.<RawEvent>builder()
+                .setBootstrapServers(source.bootstrapServers())
+                .setTopics(topics)
+                .setGroupId(source.groupId())
+                .setDeserializer(new RawEventDeserializer(sourceByTopic))
+                .setStartingOffsets(startingOffsets(source.startingPosition()))
+                .setClientIdPrefix(source.groupId());
+        if (source.properties() != null) {
+            source.properties().forEach((key, value) -> builder.setProperty(key, value.reveal()));
+        }
+        // Events of aborted producer transactions must never reach customers.
+        builder.setProperty("isolation.level", "read_committed");
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    static OffsetsInitializer startingOffsets(SourceConfig.StartingPosition position) {
+        return switch (position == null ? SourceConfig.StartingPosition.COMMITTED_OR_EARLIEST : position) {
+            case COMMITTED_OR_EARLIEST -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            case COMMITTED_OR_LATEST -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.LATEST);
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+        };
+    }
+
+    static KafkaSink<DeadLetterEvent> deadLetterSink(JobConfig config) {
+        SourceConfig source = config.source();
+        Properties producer = new Properties();
+        if (source.properties() != null) {
+            // Security settings of the source cluster; consumer-only keys are ignored by the producer.
+            for (Map.Entry<String, Secret> e : source.properties().entrySet()) {
+                if (!e.getKey().equals("isolation.level") && !e.getKey().startsWith("auto.offset")) {
+                    producer.setProperty(e.getKey(), e.getValue().reveal());
+                }
+            }
+        }
+        producer.setProperty("transaction.timeout.ms", DEAD_LETTER_TRANSACTION_TIMEOUT_MS);
+        return KafkaSink.<DeadLetterEvent>builder()
+                .setBootstrapServers(source.bootstrapServers())
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(new DeadLetterRecordSerializer(config.deadLetter().eventsTopic()))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(source.groupId() + "-dead-letter")
+                .build();
+    }
+}
