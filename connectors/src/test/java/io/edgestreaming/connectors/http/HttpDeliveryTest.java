@@ -247,6 +247,32 @@ class HttpDeliveryTest {
         assertThat(receiver.delivered()).hasSize(2);
     }
 
+    @Test
+    void onRescalingThePendingBlocksAreSpreadNotDuplicated() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/rescale"))));
+        receiver.respondWith(503, null);
+        OperatorSubtaskState checkpoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int i = 0; i < 8; i++) {
+                h.process(block(1, "example.com", i, 1));
+            }
+            checkpoint = h.snapshot(1);
+        }
+        receiver.respondWith(200, null);
+        List<Integer> shares = new java.util.ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            OperatorSubtaskState share = org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness
+                    .repartitionOperatorState(checkpoint, 128, 1, 2, subtask);
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), share)) {
+                shares.add(h.pending());
+                assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            }
+        }
+        assertThat(shares).allMatch(n -> n > 0).extracting(Integer::intValue).containsExactly(4, 4);
+        assertThat(receiver.requests()).hasSize(8);
+        assertThat(receiver.delivered()).hasSize(8);
+    }
+
     private Path manifestPath() throws Exception {
         try (Stream<Path> files = Files.walk(deadLetters)) {
             List<Path> manifests = files.filter(p -> p.toString().endsWith(".manifest.json")).toList();
