@@ -10,6 +10,7 @@ import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.BlockTypeInfoFactory;
 import io.edgestreaming.connectors.DeliveryTopology;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.testkit.HttpReceiver;
 import io.edgestreaming.templates.DataSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -32,14 +33,14 @@ class HttpRestartITCase {
     private static final Logger LOG = LoggerFactory.getLogger(HttpRestartITCase.class);
     private static final int BLOCKS = 100;
     private static final AtomicBoolean FAILED = new AtomicBoolean();
-    private static volatile LoopbackReceiver receiver;
+    private static volatile HttpReceiver receiver;
 
     @TempDir
     Path deadLetters;
 
     @Test
     void aRestartedJobDeliversEveryBlockOnceToADeduplicatingReceiver() throws Exception {
-        try (LoopbackReceiver r = LoopbackReceiver.start()) {
+        try (HttpReceiver r = HttpReceiver.start()) {
             receiver = r;
             FAILED.set(false);
             JobConfig config = job(deadLetters, delivery(), stream(1, http(r.url("/ingest"))));
@@ -55,9 +56,9 @@ class HttpRestartITCase {
             env.execute("delivery restart");
 
             assertThat(FAILED).as("the job failed once on purpose").isTrue();
-            assertThat(r.delivered()).hasSize(BLOCKS);
+            assertThat(r.deliveredBlocks()).hasSize(BLOCKS);
             assertThat(r.conflictingRepeats()).isEmpty();
-            LOG.info("Restart: {} requests, {} accepted repeats deduped by Idempotency-Key", r.requests().size(), r.acceptedRepeats());
+            LOG.info("Restart: {} requests, {} accepted repeats deduped by Idempotency-Key", r.requests().size(), r.repeats());
         } finally {
             receiver = null;
         }
@@ -68,7 +69,7 @@ class HttpRestartITCase {
         Thread.sleep(20);
         // Fail once, right after the receiver got some blocks: those delivered after the last
         // checkpoint are still pending in it and come again after the restore.
-        if (i >= 40 && receiver.delivered().size() >= 20 && !FAILED.getAndSet(true)) {
+        if (i >= 40 && receiver.deliveredBlocks().size() >= 20 && !FAILED.getAndSet(true)) {
             throw new IllegalStateException("injected failure");
         }
         String record = "{\"i\":\"" + i + "\"}";
