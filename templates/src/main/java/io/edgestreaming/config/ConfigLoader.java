@@ -738,6 +738,10 @@ public final class ConfigLoader {
                 e.problem(key, "must name a valid host (letters, digits, hyphens and dots)");
                 return null;
             }
+            if (u.getPort() > 65535) {
+                e.problem(key, "must have a port from 1 to 65535, was " + u.getPort());
+                return null;
+            }
             if (u.getRawFragment() != null) {
                 e.problem(key, "must not have a fragment (#...)");
                 return null;

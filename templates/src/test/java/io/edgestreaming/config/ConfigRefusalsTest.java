@@ -228,6 +228,8 @@ class ConfigRefusalsTest {
                 "streams[0].endpoint.url: must name a valid host (letters, digits, hyphens and dots)");
         assertThat(problems(standard("", "").replace("https://x.example/in", "'https://x.example/a b'")))
                 .containsExactly("streams[0].endpoint.url: is not a valid URL (Illegal character in path at index 19)");
+        assertThat(problems(standard("", "").replace("https://x.example/in", "https://x.example:99999/in")))
+                .containsExactly("streams[0].endpoint.url: must have a port from 1 to 65535, was 99999");
         assertThat(problems(standard("", "headers: {A: 1, B: 2, C: 3, D: 4, E: 5, F: 6}\n"))).containsExactly(
                 "streams[0].endpoint.headers: at most 5 headers, has 6");
         assertThat(problems(standard("", "headers: {Content-Length: '5', transfer-encoding: chunked}\n")))
