@@ -87,6 +87,14 @@ public final class ConfigLoader {
 
     /** Loads {@code file}; {@code ${file:PATH}} references are relative to its directory. */
     public static JobConfig load(Path file) throws ConfigException {
+        return load(file, System::getenv);
+    }
+
+    /**
+     * As {@link #load(Path)} with {@code ${env:NAME}} looked up in {@code env} (null for unset), for
+     * in-process runners that cannot set the process environment.
+     */
+    public static JobConfig load(Path file, Function<String, String> env) throws ConfigException {
         String content;
         try {
             content = Files.readString(file);
@@ -99,7 +107,7 @@ public final class ConfigLoader {
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage())));
         }
         Path dir = file.toAbsolutePath().getParent();
-        return parse(content, System::getenv, dir == null ? Path.of("").toAbsolutePath() : dir);
+        return parse(content, env, dir == null ? Path.of("").toAbsolutePath() : dir);
     }
 
     /** Parses a configuration; references read the process environment and files relative to the working directory. */
@@ -567,13 +575,15 @@ public final class ConfigLoader {
                         + " was " + Section.kind(model));
                 return null;
             }
-            if (dataSource == null) {
-                return null; // reported at data_source; a data set is only checked against its data source
-            }
             try {
+                // Without a (valid) data source the data set's syntax is still checked.
                 return Templates.custom(dataSource, json);
             } catch (TemplateException ex) {
-                ex.problems().forEach(p -> s.problem("template_model", p));
+                for (String p : ex.problems()) {
+                    if (dataSource != null || !p.startsWith("data_source is required")) {
+                        s.problem("template_model", p); // data_source's own problem is reported at its path
+                    }
+                }
                 return null;
             }
         }

@@ -65,4 +65,25 @@ final class ConfigTesting {
                 streams:
                 """ + streamYaml.indent(2);
     }
+
+    /** One stream with id 1, name, client c1, data_source http and the given further keys (YAML lines). */
+    static String stream(String keys) {
+        return withStream("- id: 1\n  name: s\n  client: c1\n" + keys.indent(2));
+    }
+
+    /** A standard-endpoint stream (template 184, domain a.example); extra stream and endpoint keys. */
+    static String standard(String streamKeys, String endpointKeys) {
+        return stream("data_source: http\ntemplate_id: 184\ndomains: [a.example]\n" + streamKeys
+                + "endpoint:\n  endpoint_type: standard\n  url: https://x.example/in\n" + endpointKeys.indent(2));
+    }
+
+    static String kafka(String streamKeys, String endpointKeys) {
+        return stream("data_source: http\ntemplate_id: 184\ndomains: [a.example]\n" + streamKeys
+                + "endpoint:\n  endpoint_type: kafka\n" + endpointKeys.indent(2));
+    }
+
+    static String s3(String streamKeys, String endpointKeys) {
+        return stream("data_source: http\ntemplate_id: 184\ndomains: [a.example]\n" + streamKeys
+                + "endpoint:\n  endpoint_type: s3\n" + endpointKeys.indent(2));
+    }
 }
