@@ -458,8 +458,10 @@ public final class ConfigLoader {
             if (client != null && !CLIENT.matcher(client).matches()) {
                 s.problem("client", "must be a client id of letters, digits, '_', '.', '-' (e.g. 4529r)");
             }
+            // http is Azion's default data source too.
             DataSource dataSource = s.choice("data_source",
-                    Section.options(Map.entry("http", DataSource.HTTP), Map.entry("waf", DataSource.WAF)), null, true);
+                    Section.options(Map.entry("http", DataSource.HTTP), Map.entry("waf", DataSource.WAF)), DataSource.HTTP,
+                    false);
             if (dataSource != null && !topics.isEmpty() && !topics.containsKey(dataSource)) {
                 s.problem("data_source", dataSource.id() + " has no topic in source.topics");
             }
@@ -634,9 +636,11 @@ public final class ConfigLoader {
                 }
                 String domain = t.value().toLowerCase(Locale.ROOT);
                 String host = domain.startsWith("*.") ? domain.substring(2) : domain;
-                String bad = host.contains("*")
-                        ? "has a wildcard that is not a whole first label (write *.example.com)"
-                        : Names.hostNameProblem(host);
+                String bad = domain.equals("*")
+                        ? "is not a domain; set all_domains: true for every domain of the client"
+                        : host.contains("*")
+                                ? "has a wildcard that is not a whole first label (write *.example.com)"
+                                : Names.hostNameProblem(host);
                 if (bad != null) {
                     problems.add(path, t.shown() + " " + bad);
                     ok = false;

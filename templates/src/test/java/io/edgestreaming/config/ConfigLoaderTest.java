@@ -210,7 +210,7 @@ class ConfigLoaderTest {
                                   "log_line_separator": "\\n", "payload_format": "$dataset", "max_size": 1000000,
                                   "headers": {"Authorization": "Basic dXNlcjpwdw=="}}},
                     {"id": 1002, "client": "4529r",
-                     "name": "Sampled archive", "template_id": 2, "data_source": "http", "active": true,
+                     "name": "Sampled archive", "template_id": 2, "active": null,
                      "all_domains": true, "sampling_percentage": 20,
                      "endpoint": {"endpoint_type": "s3", "host_url": "https://s3.us-east-1.amazonaws.com",
                                   "bucket_name": "edge-logs", "region": "us-east-1", "access_key": "AKIA",
@@ -229,6 +229,8 @@ class ConfigLoaderTest {
         assertThat(siem.batching().maxSize()).isEqualTo(1_000_000);
         assertThat(((HttpEndpoint) siem.endpoint()).logLineSeparator()).isEqualTo("\n");
         StreamConfig archive = c.streams().get(1);
+        assertThat(archive.dataSource()).isEqualTo(DataSource.HTTP); // Azion's default data source
+        assertThat(archive.active()).isTrue(); // null is absent, as in Azion's API
         assertThat(archive.allDomains()).isTrue();
         assertThat(archive.samplingPercentage()).isEqualTo(20.0);
         assertThat(((S3Endpoint) archive.endpoint()).contentType()).isEqualTo("text/plain");

@@ -112,7 +112,6 @@ class ConfigRefusalsTest {
         assertThat(problems(stream("data_source: http\ntemplate_id: 184\ndomains: [a.example]\nendpoint: {url: x}\n")))
                 .containsExactly("streams[0].endpoint.endpoint_type: is required (one of standard, kafka, s3)");
         assertThat(problems(stream("endpoint: {endpoint_type: standard}\n"))).containsExactly(
-                "streams[0].data_source: is required (one of http, waf)",
                 "streams[0].template_id: is required: an Azion template (2, 4, 184) or a custom template_model",
                 "streams[0].domains: must list at least one domain unless all_domains is true",
                 "streams[0].endpoint.url: is required");
@@ -137,7 +136,6 @@ class ConfigRefusalsTest {
                 "streams[0].id: is required",
                 "streams[0].name: is required",
                 "streams[0].client: is required",
-                "streams[0].data_source: is required (one of http, waf)",
                 "streams[0].template_id: is required: an Azion template (2, 4, 184) or a custom template_model",
                 "streams[0].domains: must list at least one domain unless all_domains is true",
                 "streams[0].endpoint: is required");
@@ -171,11 +169,13 @@ class ConfigRefusalsTest {
     void domainRulesAndAzionsSamplingRule() throws Exception {
         assertThat(parse(MINIMAL.replace("[www.example.com]", "[WWW.Example.Com, '*.CDN.example', 10.0.0.1]"))
                 .streams().get(0).domains()).containsExactly("www.example.com", "*.cdn.example", "10.0.0.1");
-        for (String bad : List.of("-a.example", "a..example", "exa mple.com", "a.example:8080", "*", "*.", "a.*",
+        for (String bad : List.of("-a.example", "a..example", "exa mple.com", "a.example:8080", "*.", "a.*", "*.*.a",
                 "x".repeat(64) + ".example")) {
             assertThat(problems(MINIMAL.replace("[www.example.com]", "['" + bad + "']"))).as(bad).singleElement()
                     .asString().startsWith("streams[0].domains[0]: '" + bad + "' ");
         }
+        assertThat(problems(MINIMAL.replace("[www.example.com]", "['*']"))).containsExactly(
+                "streams[0].domains[0]: '*' is not a domain; set all_domains: true for every domain of the client");
         assertThat(problems(MINIMAL.replace("[www.example.com]", "[bücher.example]"))).containsExactly(
                 "streams[0].domains[0]: 'bücher.example' must be ASCII (write internationalized names in punycode,"
                         + " xn--...)");

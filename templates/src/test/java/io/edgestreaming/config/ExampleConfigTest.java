@@ -78,6 +78,33 @@ class ExampleConfigTest {
         assertThat(array.compression()).isEqualTo(HttpEndpoint.Compression.GZIP);
     }
 
+    /** Operators carry the configuration in their closures: it must survive Java serialization whole. */
+    @Test
+    void loadedConfigurationSurvivesJavaSerialization() throws Exception {
+        JobConfig c = ConfigLoader.load(EXAMPLE, RUNNER_ENV::get);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(c);
+        }
+        JobConfig copy;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (JobConfig) in.readObject();
+        }
+        assertThat(copy.source()).isEqualTo(c.source());
+        assertThat(copy.deadLetter()).isEqualTo(c.deadLetter());
+        assertThat(copy.delivery()).isEqualTo(c.delivery());
+        assertThat(copy.toString()).isEqualTo(c.toString());
+        for (int i = 0; i < c.streams().size(); i++) {
+            StreamConfig a = c.streams().get(i);
+            StreamConfig b = copy.streams().get(i);
+            assertThat(b.endpoint()).isEqualTo(a.endpoint());
+            assertThat(b.batching()).isEqualTo(a.batching());
+            assertThat(b.domains()).isEqualTo(a.domains());
+            assertThat(b.template().entries()).isEqualTo(a.template().entries());
+        }
+    }
+
     @Test
     void exampleNamesEveryRunnerVariableItNeeds() {
         Map<String, String> partial = new HashMap<>(RUNNER_ENV);

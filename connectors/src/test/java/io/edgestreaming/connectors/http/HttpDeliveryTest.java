@@ -116,4 +116,146 @@ class HttpDeliveryTest {
         Set<String> keys = receiver.requests().stream().map(LoopbackReceiver.Request::key).collect(Collectors.toSet());
         assertThat(keys).hasSize(6);
     }
+
+    @Test
+    void jsonArrayFormatGzipAndCustomHeaders() throws Exception {
+        HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/array"),
+                Map.of("Authorization", Secret.of("Bearer s3cr3t-token"), "X-Tenant", Secret.of("acme")),
+                ",", "[$dataset]", 1_000_000, HttpEndpoint.Compression.GZIP, null);
+        HttpEndpoint typed = new HttpEndpoint(receiver.url("/typed"), Map.of("Content-Type", Secret.of("application/json")),
+                ",", "[$dataset]", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint), stream(2, typed));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 3));
+            h.process(block(2, "example.com", 0, 2));
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        Map<String, LoopbackReceiver.Request> byPath = receiver.delivered().stream()
+                .collect(Collectors.toMap(LoopbackReceiver.Request::path, r -> r));
+        LoopbackReceiver.Request gzipped = byPath.get("/array");
+        assertThat(gzipped.header("Content-Encoding")).isEqualTo("gzip");
+        assertThat(gzipped.rawBody()).isNotEqualTo(gzipped.body());
+        JsonNode array = new ObjectMapper().readTree(gzipped.body());
+        assertThat(array.isArray()).isTrue();
+        assertThat(array).hasSize(3);
+        assertThat(array.get(2).get("i").asText()).isEqualTo("2");
+        assertThat(gzipped.header("Authorization")).isEqualTo("Bearer s3cr3t-token");
+        assertThat(gzipped.header("X-Tenant")).isEqualTo("acme");
+        assertThat(gzipped.header("Content-Type")).isEqualTo("text/plain; charset=us-ascii");
+        LoopbackReceiver.Request plain = byPath.get("/typed");
+        assertThat(plain.header("Content-Type")).isEqualTo("application/json");
+        assertThat(plain.header("Content-Encoding")).isNull();
+        assertThat(new ObjectMapper().readTree(plain.body())).hasSize(2);
+    }
+
+    @Test
+    void aBodyAtTheMinimumMaxSizeArrivesByteForByte() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/big"))));
+        StringBuilder records = new StringBuilder();
+        int i = 0;
+        while (records.length() < 999_000) {
+            if (i > 0) {
+                records.append('\n');
+            }
+            records.append("{\"i\":\"").append(i++).append("\",\"pad\":\"").append("x".repeat(80)).append("\"}");
+        }
+        byte[] bytes = records.toString().getBytes(StandardCharsets.US_ASCII);
+        Block big = new Block(1, io.edgestreaming.templates.DataSource.HTTP, "example.com", 0, i, bytes);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(big);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.delivered()).hasSize(1);
+        assertThat(receiver.delivered().get(0).body()).isEqualTo(bytes);
+    }
+
+    @Test
+    void permanentRejectionGoesToTheDeadLetterStoreWithAReadableManifest() throws Exception {
+        receiver.respondWith(400, null);
+        HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/reject"), Map.of("Authorization", Secret.of("Bearer s3cr3t-token")),
+                "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        JobConfig config = job(deadLetters, delivery(), stream(7, endpoint));
+        Block rejected = block(7, "example.com", 3, 4);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(rejected);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.requests()).as("a permanent failure is not retried").hasSize(1);
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("block_id").asText()).isEqualTo("7/example.com/3");
+        assertThat(manifest.get("stream_id").asLong()).isEqualTo(7);
+        assertThat(manifest.get("record_count").asInt()).isEqualTo(4);
+        assertThat(manifest.get("reason").asText()).startsWith("HTTP 400");
+        assertThat(manifest.get("attempts").asInt()).isEqualTo(1);
+        assertThat(manifest.get("destination").asText()).isEqualTo("POST " + receiver.url("/reject"));
+        assertThat(manifest.get("first_attempt").asText()).isNotEmpty();
+        assertThat(manifest.get("last_attempt").asText()).isNotEmpty();
+        Path payload = manifestPath().resolveSibling(manifest.get("payload_file").asText());
+        assertThat(Files.readAllBytes(payload)).isEqualTo(rejected.records());
+        assertThat(Files.readString(manifestPath())).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void retriesThatOutliveMaxRetryDurationAreDeadLettered() throws Exception {
+        receiver.respondWith(503, "0");
+        JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(3)), stream(1, http(receiver.url("/flaky"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 2));
+            h.snapshot(1);
+            h.complete(1);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (h.pending() > 0 && System.nanoTime() < deadline) {
+                h.runMailsFor(Duration.ofMillis(50));
+                h.advance(Duration.ofMillis(250)); // processing time drives the backoff timers
+            }
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.requests().size()).as("retried with backoff before giving up").isGreaterThan(2);
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("reason").asText()).contains("max_retry_duration").contains("HTTP 503");
+        assertThat(manifest.get("attempts").asInt()).isEqualTo(receiver.requests().size());
+    }
+
+    @Test
+    void pastThePendingBoundNewBlocksAreDeadLetteredNotDropped() throws Exception {
+        receiver.respondWith(503, null);
+        var bounded = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50),
+                Duration.ofMillis(400), Duration.ofMinutes(10), 2, 64L << 20);
+        JobConfig config = job(deadLetters, bounded, stream(1, http(receiver.url("/slow"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 1));
+            h.process(block(1, "example.com", 1, 1));
+            h.process(block(1, "example.com", 2, 1));
+            assertThat(h.pending()).isEqualTo(2);
+            JsonNode manifest = onlyManifest();
+            assertThat(manifest.get("block_id").asText()).isEqualTo("1/example.com/2");
+            assertThat(manifest.get("reason").asText()).contains("pending bound");
+            assertThat(manifest.get("attempts").asInt()).isZero();
+            receiver.respondWith(200, null);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.delivered()).extracting(LoopbackReceiver.Request::key)
+                .allMatch(k -> k.startsWith("1/example.com/0:") || k.startsWith("1/example.com/1:"));
+        assertThat(receiver.delivered()).hasSize(2);
+    }
+
+    private Path manifestPath() throws Exception {
+        try (Stream<Path> files = Files.walk(deadLetters)) {
+            List<Path> manifests = files.filter(p -> p.toString().endsWith(".manifest.json")).toList();
+            assertThat(manifests).hasSize(1);
+            return manifests.get(0);
+        }
+    }
+
+    private JsonNode onlyManifest() throws Exception {
+        return new ObjectMapper().readTree(Files.readAllBytes(manifestPath()));
+    }
 }
