@@ -159,6 +159,10 @@ class ConfigRefusalsTest {
                 .containsExactly("streams[0].domains[1]: 'www.example.com' is listed twice");
         assertThat(problems(standard("", "headers: {X-Token: a, x-token: b}\n"))).containsExactly(
                 "streams[0].endpoint.headers.x-token: repeats header X-Token (header names ignore case)");
+        // A refused topic is still declared: its streams get no second problem.
+        assertThat(problems(MINIMAL.replace("{http: edge-http-events}", "{http: 'bad topic', waf: w}"))).containsExactly(
+                "source.topics.http: is not a valid Kafka topic name (1 to 249 of letters, digits, '.', '_', '-'; not"
+                        + " '.' or '..')");
         assertThat(problems(MINIMAL.replace("{http: edge-http-events}", "{http: raw, waf: raw}"))).containsExactly(
                 "source.topics.waf: is the same topic as source.topics.http; each data source needs its own");
         assertThat(problems(standard("domain_ids: [b.example]\n", ""))).containsExactly(
