@@ -278,6 +278,10 @@ class ConfigLoaderTest {
         }
         assertThat(problems(MINIMAL + "checkpoint_interval: 2h\n"))
                 .containsExactly("checkpoint_interval: must be between 100ms and 1h, was 2h");
+        assertThat(problems(MINIMAL + "checkpoint_interval: 999999999999d\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 1h, was 86399999999913600s");
+        assertThat(problems(MINIMAL + "checkpoint_interval: -5\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 1h, was -5s");
         assertThat(problems(MINIMAL + "checkpoint_interval: [1]\n"))
                 .containsExactly("checkpoint_interval: must be a duration such as 60s, 5m or PT1M, was a list");
     }

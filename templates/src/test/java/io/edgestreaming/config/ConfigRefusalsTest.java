@@ -159,6 +159,10 @@ class ConfigRefusalsTest {
                 .containsExactly("streams[0].domains[1]: 'www.example.com' is listed twice");
         assertThat(problems(standard("", "headers: {X-Token: a, x-token: b}\n"))).containsExactly(
                 "streams[0].endpoint.headers.x-token: repeats header X-Token (header names ignore case)");
+        // A refused topic is still declared: its streams get no second problem.
+        assertThat(problems(MINIMAL.replace("{http: edge-http-events}", "{http: 'bad topic', waf: w}"))).containsExactly(
+                "source.topics.http: is not a valid Kafka topic name (1 to 249 of letters, digits, '.', '_', '-'; not"
+                        + " '.' or '..')");
         assertThat(problems(MINIMAL.replace("{http: edge-http-events}", "{http: raw, waf: raw}"))).containsExactly(
                 "source.topics.waf: is the same topic as source.topics.http; each data source needs its own");
         assertThat(problems(standard("domain_ids: [b.example]\n", ""))).containsExactly(
@@ -228,6 +232,8 @@ class ConfigRefusalsTest {
                 "streams[0].endpoint.url: must name a valid host (letters, digits, hyphens and dots)");
         assertThat(problems(standard("", "").replace("https://x.example/in", "'https://x.example/a b'")))
                 .containsExactly("streams[0].endpoint.url: is not a valid URL (Illegal character in path at index 19)");
+        assertThat(problems(standard("", "").replace("https://x.example/in", "https://x.example:99999/in")))
+                .containsExactly("streams[0].endpoint.url: must have a port from 1 to 65535, was 99999");
         assertThat(problems(standard("", "headers: {A: 1, B: 2, C: 3, D: 4, E: 5, F: 6}\n"))).containsExactly(
                 "streams[0].endpoint.headers: at most 5 headers, has 6");
         assertThat(problems(standard("", "headers: {Content-Length: '5', transfer-encoding: chunked}\n")))

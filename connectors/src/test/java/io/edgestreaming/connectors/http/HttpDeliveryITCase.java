@@ -13,6 +13,7 @@ import io.edgestreaming.connectors.BlockTypeInfoFactory;
 import io.edgestreaming.connectors.DeliveryTopology;
 import io.edgestreaming.connectors.engine.NotYetSupportedTransport;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.testkit.HttpReceiver;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.templates.DataSource;
 import java.nio.charset.StandardCharsets;
@@ -49,8 +50,8 @@ class HttpDeliveryITCase {
 
     @Test
     void aFailingDestinationNeverDelaysAnotherAndLosesNothing() throws Exception {
-        try (LoopbackReceiver failing = LoopbackReceiver.start(); LoopbackReceiver healthy = LoopbackReceiver.start()) {
-            failing.respondWith(503, "1");
+        try (HttpReceiver failing = HttpReceiver.start(); HttpReceiver healthy = HttpReceiver.start()) {
+            failing.respondWith(503, Duration.ofSeconds(1));
             JobConfig config = job(deadLetters, delivery(), stream(FAILING, http(failing.url("/a"))),
                     stream(HEALTHY, http(healthy.url("/b"))),
                     stream(KAFKA, new KafkaEndpoint("127.0.0.1:9", "t", false, null, null, KafkaEndpoint.MessageFormat.BLOCK,
@@ -65,32 +66,32 @@ class HttpDeliveryITCase {
             JobClient job = env.executeAsync("delivery isolation");
 
             // Phase 1: 503 with Retry-After. Phase 2: connection refused. Phase 3: healthy again.
-            assertThat(awaitRequests(failing, 3, Duration.ofSeconds(60))).isTrue();
+            failing.awaitRequests(3, Duration.ofSeconds(60));
             failing.goDown();
             long downAt = System.currentTimeMillis();
             Thread.sleep(3000);
             long upAt = System.currentTimeMillis();
             failing.comeBack();
-            failing.respondWith(200, null);
+            failing.respondWith(200);
 
             job.getJobExecutionResult().get(120, TimeUnit.SECONDS);
 
             // The healthy stream: every block, once, each soon after it was cut, also during the outage.
-            assertThat(healthy.delivered()).hasSize(TO_HEALTHY);
-            assertThat(healthy.acceptedRepeats()).isZero();
-            List<Long> latencies = healthy.delivered().stream().map(r -> r.atMillis() - createdAt(r)).toList();
+            assertThat(healthy.deliveredBlocks()).hasSize(TO_HEALTHY);
+            assertThat(healthy.repeats()).isZero();
+            List<Long> latencies = healthy.deliveredBlocks().stream().map(r -> r.receivedAt().toEpochMilli() - createdAt(r)).toList();
             List<Long> sorted = latencies.stream().sorted().toList();
             LOG.info("Healthy stream: {} blocks, latency from cut to arrival median {} ms, max {} ms; {} during the outage",
                     sorted.size(), sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1),
-                    healthy.delivered().stream().filter(r -> r.atMillis() > downAt && r.atMillis() < upAt).count());
+                    healthy.deliveredBlocks().stream().filter(r -> r.receivedAt().toEpochMilli() > downAt && r.receivedAt().toEpochMilli() < upAt).count());
             assertThat(latencies).allMatch(l -> l < 5000, "every healthy block within 5 s of being cut");
-            long duringOutage = healthy.delivered().stream().filter(r -> r.atMillis() > downAt && r.atMillis() < upAt).count();
+            long duringOutage = healthy.deliveredBlocks().stream().filter(r -> r.receivedAt().toEpochMilli() > downAt && r.receivedAt().toEpochMilli() < upAt).count();
             assertThat(duringOutage).as("healthy blocks delivered while the other endpoint was down").isGreaterThan(10);
 
             // The failing stream: everything arrives after recovery, each block id once, no conflicting repeat.
-            assertThat(failing.delivered()).hasSize(TO_FAILING);
+            assertThat(failing.deliveredBlocks()).hasSize(TO_FAILING);
             assertThat(failing.conflictingRepeats()).isEmpty();
-            assertThat(failing.delivered().stream().map(LoopbackReceiver.Request::key).distinct()).hasSize(TO_FAILING);
+            assertThat(failing.deliveredBlocks().stream().map(HttpReceiver.Request::idempotencyKey).distinct()).hasSize(TO_FAILING);
 
             // The kafka stream has no transport yet: its blocks are dead-lettered, not lost.
             List<JsonNode> manifests = manifests();
@@ -110,23 +111,12 @@ class HttpDeliveryITCase {
         return new Block(stream, DataSource.HTTP, "example.com", i, 1, record.getBytes(StandardCharsets.US_ASCII));
     }
 
-    private static long createdAt(LoopbackReceiver.Request request) {
+    private static long createdAt(HttpReceiver.Request request) {
         try {
-            return new ObjectMapper().readTree(request.body()).get("t").asLong();
+            return new ObjectMapper().readTree(request.decodedBody()).get("t").asLong();
         } catch (Exception e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static boolean awaitRequests(LoopbackReceiver receiver, int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (receiver.requests().size() < n) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(10);
-        }
-        return true;
     }
 
     private List<JsonNode> manifests() throws Exception {

@@ -13,6 +13,8 @@ import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.internal.DeliveryHarness;
 import io.edgestreaming.config.HttpEndpoint;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.testkit.HttpReceiver;
+import io.edgestreaming.testkit.TestTls;
 import io.edgestreaming.config.Secret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,11 +38,11 @@ class HttpDeliveryTest {
     @TempDir
     Path deadLetters;
 
-    private LoopbackReceiver receiver;
+    private HttpReceiver receiver;
 
     @BeforeEach
     void start() throws Exception {
-        receiver = LoopbackReceiver.start();
+        receiver = HttpReceiver.start();
     }
 
     @AfterEach
@@ -61,18 +63,18 @@ class HttpDeliveryTest {
             assertThat(receiver.requests()).as("nothing before checkpoint 1 completes").isEmpty();
 
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> receiver.delivered().size() == 1, WAIT)).isTrue();
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() == 1, WAIT)).isTrue();
             h.runMailsFor(Duration.ofMillis(300));
-            assertThat(receiver.delivered()).hasSize(1);
-            LoopbackReceiver.Request request = receiver.delivered().get(0);
-            assertThat(request.body()).isEqualTo(first.records());
+            assertThat(receiver.deliveredBlocks()).hasSize(1);
+            HttpReceiver.Request request = receiver.deliveredBlocks().get(0);
+            assertThat(request.decodedBody()).isEqualTo(first.records());
             assertThat(request.header("Content-Type")).isEqualTo("application/x-ndjson");
-            assertThat(request.key()).startsWith("1/example.com/0:");
+            assertThat(request.idempotencyKey()).startsWith("1/example.com/0:");
 
             h.snapshot(2);
             h.complete(2);
-            assertThat(h.runMailsUntil(() -> receiver.delivered().size() == 2 && h.pending() == 0, WAIT)).isTrue();
-            assertThat(receiver.delivered().get(1).body()).isEqualTo(second.records());
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() == 2 && h.pending() == 0, WAIT)).isTrue();
+            assertThat(receiver.deliveredBlocks().get(1).decodedBody()).isEqualTo(second.records());
         }
     }
 
@@ -88,21 +90,21 @@ class HttpDeliveryTest {
             checkpoint1 = h.snapshot(1);
             // Only some blocks get through before the "crash".
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> receiver.delivered().size() >= 2, WAIT)).isTrue();
-            receiver.respondWith(503, null);
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() >= 2, WAIT)).isTrue();
+            receiver.respondWith(503);
             h.runMailsFor(Duration.ofMillis(300));
             checkpoint2 = h.snapshot(2);
         }
-        int deliveredBeforeCrash = receiver.delivered().size();
+        int deliveredBeforeCrash = receiver.deliveredBlocks().size();
         assertThat(deliveredBeforeCrash).isBetween(2, 5);
-        receiver.respondWith(200, null);
+        receiver.respondWith(200);
 
         // Restore from the OLDER checkpoint 1: all six blocks come again, with the same identity.
         try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), checkpoint1)) {
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
-        assertThat(receiver.delivered()).hasSize(6);
-        assertThat(receiver.acceptedRepeats()).isEqualTo(deliveredBeforeCrash);
+        assertThat(receiver.deliveredBlocks()).hasSize(6);
+        assertThat(receiver.repeats()).isEqualTo(deliveredBeforeCrash);
         assertThat(receiver.conflictingRepeats()).isEmpty();
 
         // Restore from checkpoint 2: only what was undelivered then is sent again.
@@ -111,9 +113,9 @@ class HttpDeliveryTest {
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
         assertThat(receiver.requests().size() - requestsBefore).isEqualTo(6 - deliveredBeforeCrash);
-        assertThat(receiver.delivered()).hasSize(6);
+        assertThat(receiver.deliveredBlocks()).hasSize(6);
         assertThat(receiver.conflictingRepeats()).isEmpty();
-        Set<String> keys = receiver.requests().stream().map(LoopbackReceiver.Request::key).collect(Collectors.toSet());
+        Set<String> keys = receiver.requests().stream().map(HttpReceiver.Request::idempotencyKey).collect(Collectors.toSet());
         assertThat(keys).hasSize(6);
     }
 
@@ -132,22 +134,22 @@ class HttpDeliveryTest {
             h.complete(1);
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
-        Map<String, LoopbackReceiver.Request> byPath = receiver.delivered().stream()
-                .collect(Collectors.toMap(LoopbackReceiver.Request::path, r -> r));
-        LoopbackReceiver.Request gzipped = byPath.get("/array");
+        Map<String, HttpReceiver.Request> byPath = receiver.deliveredBlocks().stream()
+                .collect(Collectors.toMap(HttpReceiver.Request::path, r -> r));
+        HttpReceiver.Request gzipped = byPath.get("/array");
         assertThat(gzipped.header("Content-Encoding")).isEqualTo("gzip");
-        assertThat(gzipped.rawBody()).isNotEqualTo(gzipped.body());
-        JsonNode array = new ObjectMapper().readTree(gzipped.body());
+        assertThat(gzipped.body()).isNotEqualTo(gzipped.decodedBody());
+        JsonNode array = new ObjectMapper().readTree(gzipped.decodedBody());
         assertThat(array.isArray()).isTrue();
         assertThat(array).hasSize(3);
         assertThat(array.get(2).get("i").asText()).isEqualTo("2");
         assertThat(gzipped.header("Authorization")).isEqualTo("Bearer s3cr3t-token");
         assertThat(gzipped.header("X-Tenant")).isEqualTo("acme");
         assertThat(gzipped.header("Content-Type")).isEqualTo("text/plain; charset=us-ascii");
-        LoopbackReceiver.Request plain = byPath.get("/typed");
+        HttpReceiver.Request plain = byPath.get("/typed");
         assertThat(plain.header("Content-Type")).isEqualTo("application/json");
         assertThat(plain.header("Content-Encoding")).isNull();
-        assertThat(new ObjectMapper().readTree(plain.body())).hasSize(2);
+        assertThat(new ObjectMapper().readTree(plain.decodedBody())).hasSize(2);
     }
 
     @Test
@@ -169,13 +171,13 @@ class HttpDeliveryTest {
             h.complete(1);
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
-        assertThat(receiver.delivered()).hasSize(1);
-        assertThat(receiver.delivered().get(0).body()).isEqualTo(bytes);
+        assertThat(receiver.deliveredBlocks()).hasSize(1);
+        assertThat(receiver.deliveredBlocks().get(0).decodedBody()).isEqualTo(bytes);
     }
 
     @Test
     void permanentRejectionGoesToTheDeadLetterStoreWithAReadableManifest() throws Exception {
-        receiver.respondWith(400, null);
+        receiver.respondWith(400);
         HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/reject"), Map.of("Authorization", Secret.of("Bearer s3cr3t-token")),
                 "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
         JobConfig config = job(deadLetters, delivery(), stream(7, endpoint));
@@ -203,7 +205,7 @@ class HttpDeliveryTest {
 
     @Test
     void retriesThatOutliveMaxRetryDurationAreDeadLettered() throws Exception {
-        receiver.respondWith(503, "0");
+        receiver.respondWith(503, Duration.ZERO);
         JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(3)), stream(1, http(receiver.url("/flaky"))));
         try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
             h.process(block(1, "example.com", 0, 2));
@@ -224,7 +226,7 @@ class HttpDeliveryTest {
 
     @Test
     void pastThePendingBoundNewBlocksAreDeadLetteredNotDropped() throws Exception {
-        receiver.respondWith(503, null);
+        receiver.respondWith(503);
         var bounded = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50),
                 Duration.ofMillis(400), Duration.ofMinutes(10), 2, 64L << 20);
         JobConfig config = job(deadLetters, bounded, stream(1, http(receiver.url("/slow"))));
@@ -237,14 +239,69 @@ class HttpDeliveryTest {
             assertThat(manifest.get("block_id").asText()).isEqualTo("1/example.com/2");
             assertThat(manifest.get("reason").asText()).contains("pending bound");
             assertThat(manifest.get("attempts").asInt()).isZero();
-            receiver.respondWith(200, null);
+            receiver.respondWith(200);
             h.snapshot(1);
             h.complete(1);
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
-        assertThat(receiver.delivered()).extracting(LoopbackReceiver.Request::key)
+        assertThat(receiver.deliveredBlocks()).extracting(HttpReceiver.Request::idempotencyKey)
                 .allMatch(k -> k.startsWith("1/example.com/0:") || k.startsWith("1/example.com/1:"));
-        assertThat(receiver.delivered()).hasSize(2);
+        assertThat(receiver.deliveredBlocks()).hasSize(2);
+    }
+
+    @Test
+    void onRescalingThePendingBlocksAreSpreadNotDuplicated() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/rescale"))));
+        receiver.respondWith(503);
+        OperatorSubtaskState checkpoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int i = 0; i < 8; i++) {
+                h.process(block(1, "example.com", i, 1));
+            }
+            checkpoint = h.snapshot(1);
+        }
+        receiver.respondWith(200);
+        List<Integer> shares = new java.util.ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            OperatorSubtaskState share = org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness
+                    .repartitionOperatorState(checkpoint, 128, 1, 2, subtask);
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), share)) {
+                shares.add(h.pending());
+                assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            }
+        }
+        assertThat(shares).allMatch(n -> n > 0).extracting(Integer::intValue).containsExactly(4, 4);
+        assertThat(receiver.requests()).hasSize(8);
+        assertThat(receiver.deliveredBlocks()).hasSize(8);
+    }
+
+    @Test
+    void httpsWithAnUntrustedCertificateIsRefusedByDefaultAndAcceptedWithItsCa() throws Exception {
+        try (HttpReceiver tls = HttpReceiver.startTls()) {
+            HttpEndpoint strict = new HttpEndpoint(tls.url("/strict"), Map.of(), "\n", "$dataset", 1_000_000,
+                    HttpEndpoint.Compression.NONE, null);
+            HttpEndpoint trusting = new HttpEndpoint(tls.url("/trusting"), Map.of(), "\n", "$dataset", 1_000_000,
+                    HttpEndpoint.Compression.NONE, TestTls.caPem().toString());
+            JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(2)), stream(1, strict), stream(2, trusting));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                h.process(block(1, "example.com", 0, 2));
+                h.process(block(2, "example.com", 0, 2));
+                h.snapshot(1);
+                h.complete(1);
+                assertThat(h.runMailsUntil(() -> tls.deliveredBlocks().size() == 1, WAIT)).isTrue();
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(50));
+                    h.advance(Duration.ofMillis(500));
+                }
+                assertThat(h.pending()).isZero();
+            }
+            assertThat(tls.deliveredBlocks()).extracting(HttpReceiver.Request::path).containsExactly("/trusting");
+            JsonNode manifest = onlyManifest();
+            assertThat(manifest.get("stream_id").asLong()).isEqualTo(1);
+            assertThat(manifest.get("reason").asText()).contains("TLS failure");
+            assertThat(manifest.get("attempts").asInt()).isGreaterThan(1);
+        }
     }
 
     private Path manifestPath() throws Exception {
