@@ -245,10 +245,24 @@ cmd_start_taskmanager() {
   start_taskmanager || die "TaskManager did not register; see $LOG_DIR"
 }
 
-# Waits until the process has exited (or is a zombie).
+# Exists and is not a zombie. After a kill the kernel drops a dying process's command line before the process is
+# gone, so waiting for an exit must not rely on is_ours.
+pid_running() {
+  local pid=$1
+  if [[ -d /proc ]]; then
+    local stat
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z && ${stat:0:1} != X ]]
+  else
+    kill -0 "$pid" 2>/dev/null
+  fi
+}
+
+# Waits until the process (known to be ours) has exited or is a zombie.
 await_exit() {
   local pid=$1 deadline=$((SECONDS + $2))
-  while is_ours "$pid"; do
+  while pid_running "$pid"; do
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done

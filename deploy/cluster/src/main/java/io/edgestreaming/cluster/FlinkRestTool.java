@@ -245,7 +245,8 @@ public final class FlinkRestTool {
                 String content = Files.readString(stat, StandardCharsets.UTF_8);
                 // Format: pid (comm) state ...; comm may contain spaces and parentheses.
                 int end = content.lastIndexOf(')');
-                return end > 0 && end + 2 < content.length() && content.charAt(end + 2) != 'Z';
+                return end > 0 && end + 2 < content.length() && content.charAt(end + 2) != 'Z'
+                        && content.charAt(end + 2) != 'X';
             } catch (IOException e) {
                 return false; // gone between the two calls
             }
