@@ -304,6 +304,72 @@ class HttpDeliveryTest {
         }
     }
 
+    @Test
+    void retryAfterIsHonouredBeforeTheNextAttempt() throws Exception {
+        receiver.respondWith(503, Duration.ofSeconds(3));
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/busy"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 1));
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> receiver.requests().size() == 1, WAIT)).isTrue();
+            h.runMailsFor(Duration.ofMillis(200));
+            receiver.respondWith(200);
+            h.advance(Duration.ofMillis(2500)); // backoff alone (max 400 ms) would have retried by now
+            h.runMailsFor(Duration.ofMillis(300));
+            assertThat(receiver.requests()).hasSize(1);
+            h.advance(Duration.ofMillis(600));
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.requests()).hasSize(2);
+        assertThat(receiver.deliveredBlocks()).hasSize(1);
+    }
+
+    @Test
+    void atTheEndOfABoundedInputTheFinalCheckpointDrainsEverything() throws Exception {
+        receiver.respondNext(503, 2);
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/end"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int i = 0; i < 5; i++) {
+                h.process(block(1, "example.com", i, 2));
+            }
+            h.endInput(); // finish(): timers stop; nothing is sent before the final checkpoint
+            assertThat(receiver.requests()).isEmpty();
+            h.snapshot(1);
+            h.complete(1); // returns only when every block is delivered or dead-lettered
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(5);
+        assertThat(receiver.requests()).hasSize(7);
+    }
+
+    @Test
+    void withoutCheckpointingABoundedRunDrainsInFinish() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/nocp"))));
+        var options = new io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), false);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null, options)) {
+            for (int i = 0; i < 3; i++) {
+                h.process(block(1, "example.com", i, 2));
+            }
+            h.endInput();
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(3);
+    }
+
+    @Test
+    void aBlockOfAStreamMissingFromTheConfigurationIsDeadLettered() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/known"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(99, "example.com", 4, 2));
+            assertThat(h.pending()).isZero();
+        }
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("block_id").asText()).isEqualTo("99/example.com/4");
+        assertThat(manifest.get("reason").asText()).contains("not in the configuration");
+        assertThat(receiver.requests()).isEmpty();
+    }
+
     private Path manifestPath() throws Exception {
         try (Stream<Path> files = Files.walk(deadLetters)) {
             List<Path> manifests = files.filter(p -> p.toString().endsWith(".manifest.json")).toList();

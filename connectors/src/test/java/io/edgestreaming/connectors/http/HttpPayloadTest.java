@@ -63,6 +63,9 @@ class HttpPayloadTest {
             six.put("X-H" + i, Secret.of("v"));
         }
         assertThatThrownBy(() -> HttpHeaderRules.validate(endpoint("\n", "$dataset", six))).hasMessageContaining("at most 5");
+        assertThatThrownBy(() -> HttpHeaderRules.validate(new HttpEndpoint(URI.create("https://user:pw@logs.example.net/in"),
+                Map.of(), "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null)))
+                .hasMessageContaining("credentials").hasMessageNotContaining("pw");
         HttpHeaderRules.validate(endpoint("\n", "$dataset", Map.of("Authorization", Secret.of("Bearer t0k3n"), "Content-Type", Secret.of("application/json"))));
     }
 

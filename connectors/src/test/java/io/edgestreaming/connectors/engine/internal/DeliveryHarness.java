@@ -88,8 +88,10 @@ public final class DeliveryHarness implements AutoCloseable {
         runMailsUntil(() -> false, duration);
     }
 
+    /** End of a bounded input as the task does it: endInput, then the operator's finish(). */
     public void endInput() throws Exception {
         harness.endInput();
+        harness.getOperator().finish();
     }
 
     public OneInputStreamOperatorTestHarness<Block, Void> raw() {
