@@ -370,6 +370,41 @@ class HttpDeliveryTest {
         assertThat(receiver.requests()).isEmpty();
     }
 
+    @Test
+    void aHangingDestinationTimesOutAndNeverHoldsUpAnother() throws Exception {
+        try (HttpReceiver slow = HttpReceiver.start()) {
+            slow.delay(Duration.ofSeconds(3));
+            var oneSecond = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(1), Duration.ofMillis(50),
+                    Duration.ofMillis(400), Duration.ofMinutes(10), 1000, 64L << 20);
+            JobConfig config = job(deadLetters, oneSecond, stream(1, http(slow.url("/slow"))), stream(2, http(receiver.url("/fast"))));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                for (int i = 0; i < 4; i++) {
+                    h.process(block(1, "example.com", i, 1));
+                    h.process(block(2, "example.com", i, 1));
+                }
+                h.snapshot(1);
+                long start = System.nanoTime();
+                h.complete(1);
+                assertThat(h.runMailsUntil(() -> h.pending() == 4, WAIT)).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(900));
+                assertThat(receiver.deliveredBlocks()).as("the fast destination got all its blocks").hasSize(4);
+                assertThat(slow.requests()).as("while the slow one has not answered any").isEmpty();
+
+                // Its attempts hit the 1 s request timeout and are retried; once it answers quickly, all arrive.
+                assertThat(h.runMailsUntil(() -> slow.requests().size() >= 1, WAIT)).isTrue();
+                slow.delay(Duration.ZERO);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(50));
+                    h.advance(Duration.ofMillis(250));
+                }
+                assertThat(h.pending()).isZero();
+            }
+            assertThat(slow.deliveredBlocks()).hasSize(4);
+            assertThat(slow.conflictingRepeats()).isEmpty();
+        }
+    }
+
     private Path manifestPath() throws Exception {
         try (Stream<Path> files = Files.walk(deadLetters)) {
             List<Path> manifests = files.filter(p -> p.toString().endsWith(".manifest.json")).toList();
