@@ -37,10 +37,12 @@ public final class StandaloneCluster implements AutoCloseable {
     private final Path runDir;
     private final int restPort;
     private final int rpcPort;
+    private final long ownerPid;
     private final Thread shutdownHook;
     private boolean closed;
 
-    private StandaloneCluster(Path script, Path runDir, int restPort, int rpcPort) {
+    private StandaloneCluster(Path script, Path runDir, int restPort, int rpcPort, long ownerPid) {
+        this.ownerPid = ownerPid;
         this.script = script;
         this.runDir = runDir;
         this.restPort = restPort;
@@ -53,8 +55,14 @@ public final class StandaloneCluster implements AutoCloseable {
      * {@code deploy/cluster/target/flink} (built by this module before its tests run).
      */
     public static StandaloneCluster start(Path runDir) {
+        return start(runDir, ProcessHandle.current().pid());
+    }
+
+    /** As {@link #start(Path)}, with the script's watchdog stopping the cluster when {@code ownerPid} exits. */
+    static StandaloneCluster start(Path runDir, long ownerPid) {
         int[] ports = freePorts(2);
-        StandaloneCluster cluster = new StandaloneCluster(script(), runDir.toAbsolutePath(), ports[0], ports[1]);
+        StandaloneCluster cluster =
+                new StandaloneCluster(script(), runDir.toAbsolutePath(), ports[0], ports[1], ownerPid);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
             cluster.run("start");
@@ -185,6 +193,27 @@ public final class StandaloneCluster implements AutoCloseable {
         return exec(0, args);
     }
 
+    /** Runs the script expecting it to fail; returns its exit code and stdout+stderr. */
+    Failure runFailing(String... args) {
+        try {
+            exec(0, args);
+        } catch (CommandFailed e) {
+            return new Failure(e.exitCode, e.getMessage());
+        }
+        throw new AssertionError("standalone.sh " + String.join(" ", args) + " succeeded, expected it to fail");
+    }
+
+    record Failure(int exitCode, String output) {}
+
+    static final class CommandFailed extends IllegalStateException {
+        final int exitCode;
+
+        CommandFailed(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+    }
+
     /** Like {@link #run} but also accepts the exit code {@code alsoOk}. */
     private String exec(int alsoOk, String... args) {
         List<String> command = new ArrayList<>(List.of("bash", script.toString()));
@@ -194,7 +223,7 @@ public final class StandaloneCluster implements AutoCloseable {
         env.put("CLUSTER_RUN_DIR", runDir.toString());
         env.put("CLUSTER_REST_PORT", Integer.toString(restPort));
         env.put("CLUSTER_RPC_PORT", Integer.toString(rpcPort));
-        env.put("CLUSTER_OWNER_PID", Long.toString(ProcessHandle.current().pid()));
+        env.put("CLUSTER_OWNER_PID", Long.toString(ownerPid));
         env.put("JAVA_HOME", System.getProperty("java.home"));
         env.remove("JAVA");
         Path stdout;
@@ -221,9 +250,9 @@ public final class StandaloneCluster implements AutoCloseable {
             LOG.info("standalone.sh {} -> {}\n{}{}", String.join(" ", args), done ? p.exitValue() : "timeout", out,
                     err);
             if (!done || (p.exitValue() != 0 && p.exitValue() != alsoOk)) {
-                throw new IllegalStateException("standalone.sh " + String.join(" ", args) + " failed ("
+                throw new CommandFailed("standalone.sh " + String.join(" ", args) + " failed ("
                         + (done ? "exit " + p.exitValue() : "timeout after " + COMMAND_TIMEOUT) + ")\nstdout:\n"
-                        + out + "stderr:\n" + err);
+                        + out + "stderr:\n" + err, done ? p.exitValue() : -1);
             }
             return out;
         } catch (IOException e) {
