@@ -519,4 +519,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         return pending.values();
     }
 
+    Destination destinationView(String id) {
+        return destinations.get(id);
+    }
+
 }

@@ -66,6 +66,11 @@ public final class DeliveryHarness implements AutoCloseable {
         return ((DeliveryOperator) harness.getOperator()).pendingCount();
     }
 
+    /** The engine's bookkeeping and metrics of one destination, or null. */
+    Destination destination(String id) {
+        return ((DeliveryOperator) harness.getOperator()).destinationView(id);
+    }
+
     /** Runs mails (delivery outcomes) until the condition holds; false on timeout. */
     public boolean runMailsUntil(BooleanSupplier condition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
