@@ -78,6 +78,47 @@ class ExampleConfigTest {
         assertThat(array.compression()).isEqualTo(HttpEndpoint.Compression.GZIP);
     }
 
+    /** deploy/config/reference.yaml documents every key; loading it keeps the documentation valid. */
+    @Test
+    void referenceConfigurationLoads(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String reference = java.nio.file.Files.readString(Path.of("../deploy/config/reference.yaml"));
+        java.nio.file.Files.writeString(dir.resolve("s3-secret-key"), "from-file\n");
+        JobConfig c = ConfigLoader.parse(reference, Map.of("SIEM_TOKEN", "t", "KAFKA_PASSWORD", "p")::get, dir);
+        assertThat(c.streams()).extracting(s -> s.endpoint().endpointType()).containsExactly("standard", "kafka", "s3");
+        // The values written there are the defaults, as the comments say.
+        assertThat(c.delivery()).isEqualTo(new DeliveryConfig(Duration.ofSeconds(20), Duration.ofSeconds(1),
+                Duration.ofMinutes(5), Duration.ofHours(24), 10_000, 1L << 30));
+        assertThat(c.streams().get(0).batching()).isEqualTo(new BatchingConfig(2000, Duration.ofSeconds(60), 5_000_000));
+        assertThat(((S3Endpoint) c.streams().get(2).endpoint()).secretKey().reveal()).isEqualTo("from-file");
+    }
+
+    /** Operators carry the configuration in their closures: it must survive Java serialization whole. */
+    @Test
+    void loadedConfigurationSurvivesJavaSerialization() throws Exception {
+        JobConfig c = ConfigLoader.load(EXAMPLE, RUNNER_ENV::get);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(c);
+        }
+        JobConfig copy;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (JobConfig) in.readObject();
+        }
+        assertThat(copy.source()).isEqualTo(c.source());
+        assertThat(copy.deadLetter()).isEqualTo(c.deadLetter());
+        assertThat(copy.delivery()).isEqualTo(c.delivery());
+        assertThat(copy.toString()).isEqualTo(c.toString());
+        for (int i = 0; i < c.streams().size(); i++) {
+            StreamConfig a = c.streams().get(i);
+            StreamConfig b = copy.streams().get(i);
+            assertThat(b.endpoint()).isEqualTo(a.endpoint());
+            assertThat(b.batching()).isEqualTo(a.batching());
+            assertThat(b.domains()).isEqualTo(a.domains());
+            assertThat(b.template().entries()).isEqualTo(a.template().entries());
+        }
+    }
+
     @Test
     void exampleNamesEveryRunnerVariableItNeeds() {
         Map<String, String> partial = new HashMap<>(RUNNER_ENV);

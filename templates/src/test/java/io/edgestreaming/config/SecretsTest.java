@@ -166,6 +166,20 @@ class SecretsTest {
     }
 
     @Test
+    void httpDestinationsDifferByQueryWithoutShowingIt() {
+        HttpEndpoint a = new HttpEndpoint(java.net.URI.create("https://x.example/in?api_key=" + SECRET), Map.of(), "\n",
+                "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        HttpEndpoint b = new HttpEndpoint(java.net.URI.create("https://x.example/in?api_key=other"), Map.of(), "\n",
+                "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        HttpEndpoint plain = new HttpEndpoint(java.net.URI.create("https://x.example/in"), Map.of(), "\n",
+                "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        assertThat(a.destinationId()).isNotEqualTo(b.destinationId()).doesNotContain(SECRET)
+                .startsWith("standard:https://x.example/in?api_key=******#");
+        assertThat(plain.destinationId()).isEqualTo("standard:https://x.example/in");
+        assertThat(plain.describe()).isEqualTo("POST https://x.example/in");
+    }
+
+    @Test
     void noSecretShowsInAnyProblem() throws Exception {
         Map<String, String> env = Map.of("LONG", SECRET.repeat(60), "BAD_URL", "ftp://x.example/" + SECRET,
                 "DURATION", SECRET, "TOPIC", SECRET + " !", "CRED_URL", "https://u:" + SECRET + "@x.example/");

@@ -172,7 +172,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         Block block = element.getValue();
         Endpoint endpoint = endpointsByStream.get(block.streamId());
         if (endpoint == null) {
-            deadLetterUnprepared(block, "unknown", "stream " + block.streamId() + " is not in the configuration");
+            deadLetterUnprepared(block, "unknown", "unknown", "stream " + block.streamId() + " is not in the configuration");
             return;
         }
         Destination d = destination(endpoint.destinationId());
@@ -180,7 +180,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         try {
             prepared = transport.prepare(block, endpoint);
         } catch (Exception e) {
-            deadLetterUnprepared(block, endpoint.describe(), "cannot prepare the payload: " + e.getMessage());
+            deadLetterUnprepared(block, endpoint.destinationId(), endpoint.describe(), "cannot prepare the payload: " + e.getMessage());
             return;
         }
         StagedBlock staged = new StagedBlock(block.streamId(), block.dataSource(), block.domain(), block.sequence(),
@@ -508,13 +508,17 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         LOG.warn("Block {} ({} records) to {} dead-lettered: {}", p.block.blockId(), p.block.recordCount(), entry.destination(), reason);
     }
 
-    private void deadLetterUnprepared(Block block, String destination, String reason) throws Exception {
+    private void deadLetterUnprepared(Block block, String destinationId, String destination, String reason) throws Exception {
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(block.records());
         String key = block.blockId() + ":" + HexFormat.of().formatHex(digest, 0, 16);
         StagedBlock staged = new StagedBlock(block.streamId(), block.dataSource(), block.domain(), block.sequence(),
-                block.recordCount(), destination, block.records(), key, Prepared.IDENTITY);
+                block.recordCount(), destinationId, block.records(), key, Prepared.IDENTITY);
         Pending p = new Pending(staged);
-        deadLetter(destination(destination), p, null, truncate(reason));
+        Destination d = destination(destinationId);
+        DeadLetterStore.Entry entry = new DeadLetterStore.Entry(endpointType, destination, truncate(reason), 0, 0, 0, System.currentTimeMillis());
+        deadLetters.write(p.block, entry);
+        d.deadLettered.inc();
+        LOG.warn("Block {} ({} records) to {} dead-lettered: {}", block.blockId(), block.recordCount(), destination, entry.reason());
     }
 
     private static String truncate(String reason) {
@@ -534,6 +538,10 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     Collection<Pending> pendingView() {
         return pending.values();
+    }
+
+    Destination destinationView(String id) {
+        return destinations.get(id);
     }
 
 }
