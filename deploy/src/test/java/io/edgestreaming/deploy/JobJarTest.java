@@ -48,6 +48,9 @@ class JobJarTest {
             assertThat(names).anyMatch(n -> n.startsWith("io/edgestreaming/shaded/jackson/databind/"));
             assertThat(names).noneMatch(n -> n.startsWith("com/fasterxml/jackson/"));
             assertThat(names).noneMatch(n -> n.startsWith("org/yaml/snakeyaml/"));
+            // One sync HTTP client for the AWS SDK: a second one makes its default client lookup fail.
+            assertThat(names).anyMatch(n -> n.startsWith("software/amazon/awssdk/http/urlconnection/"));
+            assertThat(names).noneMatch(n -> n.startsWith("software/amazon/awssdk/http/apache"));
             // Flink's own classes and logging come from the cluster.
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/streaming/api/"));
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/runtime/"));
