@@ -318,6 +318,10 @@ public final class EventParser {
     private void nextGeneration() {
         generation++;
         otherKeysCount = 0;
+        if (otherKeys.length > 4096) { // an event with thousands of extra keys must not pin the table
+            otherKeys = new String[64];
+            otherKeysSeen = new int[64];
+        }
         if (generation == 0) {
             java.util.Arrays.fill(otherKeysSeen, 0);
             generation = 1;

@@ -11,6 +11,8 @@ import java.util.Arrays;
  * overwrites it. Project it, read what you need, then let go; never keep it across parse calls.
  */
 public final class ParsedEvent {
+    private static final int SHRINK_ABOVE = 1 << 20;
+
     private final DataSource dataSource;
     private final VariableIndex index;
     /** Escaped values of this event, back to back. */
@@ -78,6 +80,9 @@ public final class ParsedEvent {
             generation = 1;
         }
         used = 0;
+        if (buffer.length > SHRINK_ABOVE) { // one huge event must not pin megabytes for good
+            buffer = new byte[4096];
+        }
         routingDecoded = false;
         client = null;
         host = null;

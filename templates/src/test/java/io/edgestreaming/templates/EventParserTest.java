@@ -45,6 +45,31 @@ class EventParserTest {
     }
 
     @Test
+    void escapesInTheInputArePassedThroughAndDecodedByValue() throws Exception {
+        CompiledTemplate t = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"u\":\"$request_uri\"}"));
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] body = SampleEvents.bytes("{\"request_uri\":\"\\/a\\u00E9\\t\\\"b\\\\\"}");
+        byte[] withBom = new byte[bom.length + body.length];
+        System.arraycopy(bom, 0, withBom, 0, 3);
+        System.arraycopy(body, 0, withBom, 3, body.length);
+        for (byte[] raw : new byte[][] {body, withBom}) {
+            ParsedEvent e = http.parse(raw);
+            assertThat(e.value("request_uri")).isEqualTo("/a\u00e9\t\"b\\");
+            assertThat(new String(t.project(e), StandardCharsets.US_ASCII))
+                    .isEqualTo("{\"u\":\"\\/a\\u00E9\\t\\\"b\\\\\"}");
+        }
+    }
+
+    @Test
+    void controlCharactersAndDelAreEscaped() throws Exception {
+        CompiledTemplate t = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"u\":\"$request_uri\"}"));
+        ParsedEvent e = http.parse(SampleEvents.bytes("{\"request_uri\":\"a\u007fb\\u0000c\\u001f\"}"));
+        assertThat(new String(t.project(e), StandardCharsets.US_ASCII))
+                .isEqualTo("{\"u\":\"a\\u007fb\\u0000c\\u001f\"}");
+        assertThat(e.value("request_uri")).isEqualTo("a\u007fb\u0000c\u001f");
+    }
+
+    @Test
     void hostAndClientAreNullWhenAbsentOrNull() throws Exception {
         ParsedEvent e = http.parse(SampleEvents.bytes("{\"host\":null}"));
         assertThat(e.host()).isNull();
