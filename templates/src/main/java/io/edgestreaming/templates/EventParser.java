@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.base.ParserBase;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
@@ -126,7 +127,12 @@ public final class EventParser {
                 }
                 t = p.nextToken();
                 switch (t) {
-                    case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
+                    case VALUE_STRING -> {
+                        if (!copyPlainString(p, raw, slot)) {
+                            event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+                        }
+                    }
+                    case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
                             event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
                     case VALUE_NULL -> event.putNull(slot);
                     case START_OBJECT, START_ARRAY -> {
@@ -200,6 +206,40 @@ public final class EventParser {
             ctx = ctx.getParent();
         }
         return ctx.getCurrentName();
+    }
+
+    /**
+     * Fast path for the common string value: when its bytes in the event are printable ASCII (escapes
+     * included), they already are the escaped form we write, so copy them without decoding. Jackson
+     * still skips (and validates: escapes, termination) the string on the next token, so a broken one
+     * fails the whole event. Anything else (non-ASCII, control bytes, DEL) takes the decoding path.
+     */
+    private boolean copyPlainString(JsonParser p, byte[] raw, int slot) {
+        if (!(p instanceof ParserBase base)) {
+            return false;
+        }
+        long tokenStart = base.getTokenCharacterOffset(); // first byte after the opening quote
+        if (tokenStart <= 0 || tokenStart >= raw.length || raw[(int) tokenStart - 1] != '"') {
+            return false;
+        }
+        final int start = (int) tokenStart;
+        final int end = raw.length;
+        int i = start;
+        while (i < end) {
+            byte b = raw[i];
+            if (b == '"') {
+                event.putRaw(slot, raw, start, i - start);
+                return true;
+            }
+            if (b == '\\') {
+                i += 2;
+            } else if (b < 0x20 || b == 0x7F) { // negative: a byte of a multi-byte UTF-8 sequence
+                return false;
+            } else {
+                i++;
+            }
+        }
+        return false;
     }
 
     private static void checkEncoding(byte[] raw) throws MalformedEventException {

@@ -104,6 +104,13 @@ public final class ParsedEvent {
         record(slot, end);
     }
 
+    /** {@code src[off, off+len)} is already printable-ASCII JSON string content. */
+    void putRaw(int slot, byte[] src, int off, int len) {
+        ensure(len);
+        System.arraycopy(src, off, buffer, used, len);
+        record(slot, used + len);
+    }
+
     private void record(int slot, int end) {
         seen[slot] = generation;
         offsets[slot] = used;

@@ -170,6 +170,17 @@ class EventParserTest {
     }
 
     @Test
+    void loneSurrogateEscapesAreKeptInValuesButRefusedInKeys() throws Exception {
+        ParsedEvent e = http.parse(SampleEvents.bytes("{\"host\":\"a\\ud800b\\udc00\"}"));
+        assertThat(e.host()).isEqualTo("a\ud800b\udc00");
+        byte[] record = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"h\":\"$host\"}")).project(e);
+        assertThat(new String(record, StandardCharsets.US_ASCII)).isEqualTo("{\"h\":\"a\\ud800b\\udc00\"}");
+        MalformedEventException key = refused("{\"x\\udc73\":1}");
+        assertThat(key.reason()).isEqualTo(Reason.INVALID_ENCODING);
+        assertThat(key.getMessage()).contains("surrogate");
+    }
+
+    @Test
     void messagesNeverEchoHugeInput() {
         String huge = "x".repeat(3000);
         assertThat(refused(huge).getMessage().length()).isLessThan(400);
