@@ -5,6 +5,7 @@ import io.edgestreaming.config.Secret;
 import io.edgestreaming.config.SourceConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.BlockTypeInfoFactory;
+import io.edgestreaming.connectors.DeliveryTopology;
 import io.edgestreaming.templates.DataSource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -74,9 +75,9 @@ public final class EdgeStreamingPipeline {
                 .uid("batcher");
     }
 
-    /** Hands blocks to delivery. TEMPORARY: logs them until the delivery engine's topology lands. */
+    /** Hands blocks to the delivery engine: one write-ahead delivery operator per endpoint type. */
     static void deliver(DataStream<Block> blocks, JobConfig config) {
-        blocks.sinkTo(new LoggingBlockSink()).name("delivery (logging stand-in)").uid("delivery");
+        DeliveryTopology.attach(blocks, config);
     }
 
     /**

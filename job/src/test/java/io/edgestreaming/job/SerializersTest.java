@@ -75,6 +75,6 @@ class SerializersTest {
         assertThat(env.getCheckpointConfig().getCheckpointInterval()).isEqualTo(7_000);
         StreamGraph graph = env.getStreamGraph(); // creates every serializer; a Kryo fallback would throw
         assertThat(graph.getStreamNodes()).extracting(n -> n.getTransformationUID())
-                .contains("raw-events-source", "parse-and-route", "batcher", "dead-letter-events-sink");
+                .contains("raw-events-source", "parse-and-route", "batcher", "dead-letter-events-sink", "delivery-standard");
     }
 }

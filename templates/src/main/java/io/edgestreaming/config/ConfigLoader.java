@@ -3,7 +3,6 @@ package io.edgestreaming.config;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -278,6 +277,8 @@ public final class ConfigLoader {
                         continue;
                     }
                     String topic = t.string(key, true, 249);
+                    // Declared even when refused, so streams of this data source get no second problem.
+                    topics.put(ds, topic == null ? "" : topic);
                     if (topic == null) {
                         continue;
                     }
@@ -290,9 +291,7 @@ public final class ConfigLoader {
                     if (other != null) {
                         // Events of one topic cannot be told apart by data source.
                         t.problem(key, "is the same topic as source.topics." + other + "; each data source needs its own");
-                        continue;
                     }
-                    topics.put(ds, topic);
                 }
                 if (t.isEmpty()) {
                     s.problem("topics", "must name the topic of at least one data source (http, waf)");
@@ -458,8 +457,10 @@ public final class ConfigLoader {
             if (client != null && !CLIENT.matcher(client).matches()) {
                 s.problem("client", "must be a client id of letters, digits, '_', '.', '-' (e.g. 4529r)");
             }
+            // http is Azion's default data source too.
             DataSource dataSource = s.choice("data_source",
-                    Section.options(Map.entry("http", DataSource.HTTP), Map.entry("waf", DataSource.WAF)), null, true);
+                    Section.options(Map.entry("http", DataSource.HTTP), Map.entry("waf", DataSource.WAF)), DataSource.HTTP,
+                    false);
             if (dataSource != null && !topics.isEmpty() && !topics.containsKey(dataSource)) {
                 s.problem("data_source", dataSource.id() + " has no topic in source.topics");
             }
@@ -634,9 +635,11 @@ public final class ConfigLoader {
                 }
                 String domain = t.value().toLowerCase(Locale.ROOT);
                 String host = domain.startsWith("*.") ? domain.substring(2) : domain;
-                String bad = host.contains("*")
-                        ? "has a wildcard that is not a whole first label (write *.example.com)"
-                        : Names.hostNameProblem(host);
+                String bad = domain.equals("*")
+                        ? "is not a domain; set all_domains: true for every domain of the client"
+                        : host.contains("*")
+                                ? "has a wildcard that is not a whole first label (write *.example.com)"
+                                : Names.hostNameProblem(host);
                 if (bad != null) {
                     problems.add(path, t.shown() + " " + bad);
                     ok = false;
@@ -733,6 +736,10 @@ public final class ConfigLoader {
             }
             if (u.getHost() == null) {
                 e.problem(key, "must name a valid host (letters, digits, hyphens and dots)");
+                return null;
+            }
+            if (u.getPort() > 65535) {
+                e.problem(key, "must have a port from 1 to 65535, was " + u.getPort());
                 return null;
             }
             if (u.getRawFragment() != null) {

@@ -46,6 +46,9 @@ final class Durations {
 
     /** The shortest exact form in the configuration's own syntax, e.g. {@code 90s}, {@code 5m}, {@code 250ms}. */
     static String format(Duration d) {
+        if (d.abs().getSeconds() > 1_000_000_000_000L) {
+            return d.getSeconds() + "s"; // toMillis() would overflow
+        }
         long ms = d.toMillis();
         if (ms != 0 && ms % 86_400_000L == 0) {
             return ms / 86_400_000L + "d";

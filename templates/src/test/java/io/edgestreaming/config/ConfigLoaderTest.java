@@ -210,7 +210,7 @@ class ConfigLoaderTest {
                                   "log_line_separator": "\\n", "payload_format": "$dataset", "max_size": 1000000,
                                   "headers": {"Authorization": "Basic dXNlcjpwdw=="}}},
                     {"id": 1002, "client": "4529r",
-                     "name": "Sampled archive", "template_id": 2, "data_source": "http", "active": true,
+                     "name": "Sampled archive", "template_id": 2, "active": null,
                      "all_domains": true, "sampling_percentage": 20,
                      "endpoint": {"endpoint_type": "s3", "host_url": "https://s3.us-east-1.amazonaws.com",
                                   "bucket_name": "edge-logs", "region": "us-east-1", "access_key": "AKIA",
@@ -229,6 +229,8 @@ class ConfigLoaderTest {
         assertThat(siem.batching().maxSize()).isEqualTo(1_000_000);
         assertThat(((HttpEndpoint) siem.endpoint()).logLineSeparator()).isEqualTo("\n");
         StreamConfig archive = c.streams().get(1);
+        assertThat(archive.dataSource()).isEqualTo(DataSource.HTTP); // Azion's default data source
+        assertThat(archive.active()).isTrue(); // null is absent, as in Azion's API
         assertThat(archive.allDomains()).isTrue();
         assertThat(archive.samplingPercentage()).isEqualTo(20.0);
         assertThat(((S3Endpoint) archive.endpoint()).contentType()).isEqualTo("text/plain");
@@ -276,6 +278,10 @@ class ConfigLoaderTest {
         }
         assertThat(problems(MINIMAL + "checkpoint_interval: 2h\n"))
                 .containsExactly("checkpoint_interval: must be between 100ms and 1h, was 2h");
+        assertThat(problems(MINIMAL + "checkpoint_interval: 999999999999d\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 1h, was 86399999999913600s");
+        assertThat(problems(MINIMAL + "checkpoint_interval: -5\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 1h, was -5s");
         assertThat(problems(MINIMAL + "checkpoint_interval: [1]\n"))
                 .containsExactly("checkpoint_interval: must be a duration such as 60s, 5m or PT1M, was a list");
     }

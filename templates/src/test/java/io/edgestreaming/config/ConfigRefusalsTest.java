@@ -112,7 +112,6 @@ class ConfigRefusalsTest {
         assertThat(problems(stream("data_source: http\ntemplate_id: 184\ndomains: [a.example]\nendpoint: {url: x}\n")))
                 .containsExactly("streams[0].endpoint.endpoint_type: is required (one of standard, kafka, s3)");
         assertThat(problems(stream("endpoint: {endpoint_type: standard}\n"))).containsExactly(
-                "streams[0].data_source: is required (one of http, waf)",
                 "streams[0].template_id: is required: an Azion template (2, 4, 184) or a custom template_model",
                 "streams[0].domains: must list at least one domain unless all_domains is true",
                 "streams[0].endpoint.url: is required");
@@ -137,7 +136,6 @@ class ConfigRefusalsTest {
                 "streams[0].id: is required",
                 "streams[0].name: is required",
                 "streams[0].client: is required",
-                "streams[0].data_source: is required (one of http, waf)",
                 "streams[0].template_id: is required: an Azion template (2, 4, 184) or a custom template_model",
                 "streams[0].domains: must list at least one domain unless all_domains is true",
                 "streams[0].endpoint: is required");
@@ -161,6 +159,10 @@ class ConfigRefusalsTest {
                 .containsExactly("streams[0].domains[1]: 'www.example.com' is listed twice");
         assertThat(problems(standard("", "headers: {X-Token: a, x-token: b}\n"))).containsExactly(
                 "streams[0].endpoint.headers.x-token: repeats header X-Token (header names ignore case)");
+        // A refused topic is still declared: its streams get no second problem.
+        assertThat(problems(MINIMAL.replace("{http: edge-http-events}", "{http: 'bad topic', waf: w}"))).containsExactly(
+                "source.topics.http: is not a valid Kafka topic name (1 to 249 of letters, digits, '.', '_', '-'; not"
+                        + " '.' or '..')");
         assertThat(problems(MINIMAL.replace("{http: edge-http-events}", "{http: raw, waf: raw}"))).containsExactly(
                 "source.topics.waf: is the same topic as source.topics.http; each data source needs its own");
         assertThat(problems(standard("domain_ids: [b.example]\n", ""))).containsExactly(
@@ -171,11 +173,13 @@ class ConfigRefusalsTest {
     void domainRulesAndAzionsSamplingRule() throws Exception {
         assertThat(parse(MINIMAL.replace("[www.example.com]", "[WWW.Example.Com, '*.CDN.example', 10.0.0.1]"))
                 .streams().get(0).domains()).containsExactly("www.example.com", "*.cdn.example", "10.0.0.1");
-        for (String bad : List.of("-a.example", "a..example", "exa mple.com", "a.example:8080", "*", "*.", "a.*",
+        for (String bad : List.of("-a.example", "a..example", "exa mple.com", "a.example:8080", "*.", "a.*", "*.*.a",
                 "x".repeat(64) + ".example")) {
             assertThat(problems(MINIMAL.replace("[www.example.com]", "['" + bad + "']"))).as(bad).singleElement()
                     .asString().startsWith("streams[0].domains[0]: '" + bad + "' ");
         }
+        assertThat(problems(MINIMAL.replace("[www.example.com]", "['*']"))).containsExactly(
+                "streams[0].domains[0]: '*' is not a domain; set all_domains: true for every domain of the client");
         assertThat(problems(MINIMAL.replace("[www.example.com]", "[bücher.example]"))).containsExactly(
                 "streams[0].domains[0]: 'bücher.example' must be ASCII (write internationalized names in punycode,"
                         + " xn--...)");
@@ -228,6 +232,8 @@ class ConfigRefusalsTest {
                 "streams[0].endpoint.url: must name a valid host (letters, digits, hyphens and dots)");
         assertThat(problems(standard("", "").replace("https://x.example/in", "'https://x.example/a b'")))
                 .containsExactly("streams[0].endpoint.url: is not a valid URL (Illegal character in path at index 19)");
+        assertThat(problems(standard("", "").replace("https://x.example/in", "https://x.example:99999/in")))
+                .containsExactly("streams[0].endpoint.url: must have a port from 1 to 65535, was 99999");
         assertThat(problems(standard("", "headers: {A: 1, B: 2, C: 3, D: 4, E: 5, F: 6}\n"))).containsExactly(
                 "streams[0].endpoint.headers: at most 5 headers, has 6");
         assertThat(problems(standard("", "headers: {Content-Length: '5', transfer-encoding: chunked}\n")))

@@ -28,6 +28,10 @@ public final class HttpHeaderRules {
                 || endpoint.url().getHost() == null) {
             throw new IllegalArgumentException("endpoint url must be http(s)://host/path");
         }
+        if (endpoint.url().getRawUserInfo() != null) {
+            // It would show in logs, metrics and manifests: credentials belong in a header (a secret).
+            throw new IllegalArgumentException("endpoint url must not carry credentials (user:password@); use a header");
+        }
         Map<String, Secret> headers = endpoint.headers() == null ? Map.of() : endpoint.headers();
         if (headers.size() > MAX_HEADERS) {
             throw new IllegalArgumentException("at most " + MAX_HEADERS + " custom headers, got " + headers.size());

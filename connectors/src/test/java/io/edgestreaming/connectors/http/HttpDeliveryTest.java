@@ -13,6 +13,8 @@ import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.internal.DeliveryHarness;
 import io.edgestreaming.config.HttpEndpoint;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.testkit.HttpReceiver;
+import io.edgestreaming.testkit.TestTls;
 import io.edgestreaming.config.Secret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,11 +38,11 @@ class HttpDeliveryTest {
     @TempDir
     Path deadLetters;
 
-    private LoopbackReceiver receiver;
+    private HttpReceiver receiver;
 
     @BeforeEach
     void start() throws Exception {
-        receiver = LoopbackReceiver.start();
+        receiver = HttpReceiver.start();
     }
 
     @AfterEach
@@ -61,18 +63,18 @@ class HttpDeliveryTest {
             assertThat(receiver.requests()).as("nothing before checkpoint 1 completes").isEmpty();
 
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> receiver.delivered().size() == 1, WAIT)).isTrue();
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() == 1, WAIT)).isTrue();
             h.runMailsFor(Duration.ofMillis(300));
-            assertThat(receiver.delivered()).hasSize(1);
-            LoopbackReceiver.Request request = receiver.delivered().get(0);
-            assertThat(request.body()).isEqualTo(first.records());
+            assertThat(receiver.deliveredBlocks()).hasSize(1);
+            HttpReceiver.Request request = receiver.deliveredBlocks().get(0);
+            assertThat(request.decodedBody()).isEqualTo(first.records());
             assertThat(request.header("Content-Type")).isEqualTo("application/x-ndjson");
-            assertThat(request.key()).startsWith("1/example.com/0:");
+            assertThat(request.idempotencyKey()).startsWith("1/example.com/0:");
 
             h.snapshot(2);
             h.complete(2);
-            assertThat(h.runMailsUntil(() -> receiver.delivered().size() == 2 && h.pending() == 0, WAIT)).isTrue();
-            assertThat(receiver.delivered().get(1).body()).isEqualTo(second.records());
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() == 2 && h.pending() == 0, WAIT)).isTrue();
+            assertThat(receiver.deliveredBlocks().get(1).decodedBody()).isEqualTo(second.records());
         }
     }
 
@@ -88,21 +90,21 @@ class HttpDeliveryTest {
             checkpoint1 = h.snapshot(1);
             // Only some blocks get through before the "crash".
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> receiver.delivered().size() >= 2, WAIT)).isTrue();
-            receiver.respondWith(503, null);
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() >= 2, WAIT)).isTrue();
+            receiver.respondWith(503);
             h.runMailsFor(Duration.ofMillis(300));
             checkpoint2 = h.snapshot(2);
         }
-        int deliveredBeforeCrash = receiver.delivered().size();
+        int deliveredBeforeCrash = receiver.deliveredBlocks().size();
         assertThat(deliveredBeforeCrash).isBetween(2, 5);
-        receiver.respondWith(200, null);
+        receiver.respondWith(200);
 
         // Restore from the OLDER checkpoint 1: all six blocks come again, with the same identity.
         try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), checkpoint1)) {
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
-        assertThat(receiver.delivered()).hasSize(6);
-        assertThat(receiver.acceptedRepeats()).isEqualTo(deliveredBeforeCrash);
+        assertThat(receiver.deliveredBlocks()).hasSize(6);
+        assertThat(receiver.repeats()).isEqualTo(deliveredBeforeCrash);
         assertThat(receiver.conflictingRepeats()).isEmpty();
 
         // Restore from checkpoint 2: only what was undelivered then is sent again.
@@ -111,9 +113,307 @@ class HttpDeliveryTest {
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
         assertThat(receiver.requests().size() - requestsBefore).isEqualTo(6 - deliveredBeforeCrash);
-        assertThat(receiver.delivered()).hasSize(6);
+        assertThat(receiver.deliveredBlocks()).hasSize(6);
         assertThat(receiver.conflictingRepeats()).isEmpty();
-        Set<String> keys = receiver.requests().stream().map(LoopbackReceiver.Request::key).collect(Collectors.toSet());
+        Set<String> keys = receiver.requests().stream().map(HttpReceiver.Request::idempotencyKey).collect(Collectors.toSet());
         assertThat(keys).hasSize(6);
+    }
+
+    @Test
+    void jsonArrayFormatGzipAndCustomHeaders() throws Exception {
+        HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/array"),
+                Map.of("Authorization", Secret.of("Bearer s3cr3t-token"), "X-Tenant", Secret.of("acme")),
+                ",", "[$dataset]", 1_000_000, HttpEndpoint.Compression.GZIP, null);
+        HttpEndpoint typed = new HttpEndpoint(receiver.url("/typed"), Map.of("Content-Type", Secret.of("application/json")),
+                ",", "[$dataset]", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint), stream(2, typed));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 3));
+            h.process(block(2, "example.com", 0, 2));
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        Map<String, HttpReceiver.Request> byPath = receiver.deliveredBlocks().stream()
+                .collect(Collectors.toMap(HttpReceiver.Request::path, r -> r));
+        HttpReceiver.Request gzipped = byPath.get("/array");
+        assertThat(gzipped.header("Content-Encoding")).isEqualTo("gzip");
+        assertThat(gzipped.body()).isNotEqualTo(gzipped.decodedBody());
+        JsonNode array = new ObjectMapper().readTree(gzipped.decodedBody());
+        assertThat(array.isArray()).isTrue();
+        assertThat(array).hasSize(3);
+        assertThat(array.get(2).get("i").asText()).isEqualTo("2");
+        assertThat(gzipped.header("Authorization")).isEqualTo("Bearer s3cr3t-token");
+        assertThat(gzipped.header("X-Tenant")).isEqualTo("acme");
+        assertThat(gzipped.header("Content-Type")).isEqualTo("text/plain; charset=us-ascii");
+        HttpReceiver.Request plain = byPath.get("/typed");
+        assertThat(plain.header("Content-Type")).isEqualTo("application/json");
+        assertThat(plain.header("Content-Encoding")).isNull();
+        assertThat(new ObjectMapper().readTree(plain.decodedBody())).hasSize(2);
+    }
+
+    @Test
+    void aBodyAtTheMinimumMaxSizeArrivesByteForByte() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/big"))));
+        StringBuilder records = new StringBuilder();
+        int i = 0;
+        while (records.length() < 999_000) {
+            if (i > 0) {
+                records.append('\n');
+            }
+            records.append("{\"i\":\"").append(i++).append("\",\"pad\":\"").append("x".repeat(80)).append("\"}");
+        }
+        byte[] bytes = records.toString().getBytes(StandardCharsets.US_ASCII);
+        Block big = new Block(1, io.edgestreaming.templates.DataSource.HTTP, "example.com", 0, i, bytes);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(big);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(1);
+        assertThat(receiver.deliveredBlocks().get(0).decodedBody()).isEqualTo(bytes);
+    }
+
+    @Test
+    void permanentRejectionGoesToTheDeadLetterStoreWithAReadableManifest() throws Exception {
+        receiver.respondWith(400);
+        HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/reject"), Map.of("Authorization", Secret.of("Bearer s3cr3t-token")),
+                "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        JobConfig config = job(deadLetters, delivery(), stream(7, endpoint));
+        Block rejected = block(7, "example.com", 3, 4);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(rejected);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.requests()).as("a permanent failure is not retried").hasSize(1);
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("block_id").asText()).isEqualTo("7/example.com/3");
+        assertThat(manifest.get("stream_id").asLong()).isEqualTo(7);
+        assertThat(manifest.get("record_count").asInt()).isEqualTo(4);
+        assertThat(manifest.get("reason").asText()).startsWith("HTTP 400");
+        assertThat(manifest.get("attempts").asInt()).isEqualTo(1);
+        assertThat(manifest.get("destination").asText()).isEqualTo("POST " + receiver.url("/reject"));
+        assertThat(manifest.get("first_attempt").asText()).isNotEmpty();
+        assertThat(manifest.get("last_attempt").asText()).isNotEmpty();
+        Path payload = manifestPath().resolveSibling(manifest.get("payload_file").asText());
+        assertThat(Files.readAllBytes(payload)).isEqualTo(rejected.records());
+        assertThat(Files.readString(manifestPath())).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void retriesThatOutliveMaxRetryDurationAreDeadLettered() throws Exception {
+        receiver.respondWith(503, Duration.ZERO);
+        JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(3)), stream(1, http(receiver.url("/flaky"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 2));
+            h.snapshot(1);
+            h.complete(1);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (h.pending() > 0 && System.nanoTime() < deadline) {
+                h.runMailsFor(Duration.ofMillis(50));
+                h.advance(Duration.ofMillis(250)); // processing time drives the backoff timers
+            }
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.requests().size()).as("retried with backoff before giving up").isGreaterThan(2);
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("reason").asText()).contains("max_retry_duration").contains("HTTP 503");
+        assertThat(manifest.get("attempts").asInt()).isEqualTo(receiver.requests().size());
+    }
+
+    @Test
+    void pastThePendingBoundNewBlocksAreDeadLetteredNotDropped() throws Exception {
+        receiver.respondWith(503);
+        var bounded = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50),
+                Duration.ofMillis(400), Duration.ofMinutes(10), 2, 64L << 20);
+        JobConfig config = job(deadLetters, bounded, stream(1, http(receiver.url("/slow"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 1));
+            h.process(block(1, "example.com", 1, 1));
+            h.process(block(1, "example.com", 2, 1));
+            assertThat(h.pending()).isEqualTo(2);
+            JsonNode manifest = onlyManifest();
+            assertThat(manifest.get("block_id").asText()).isEqualTo("1/example.com/2");
+            assertThat(manifest.get("reason").asText()).contains("pending bound");
+            assertThat(manifest.get("attempts").asInt()).isZero();
+            receiver.respondWith(200);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.deliveredBlocks()).extracting(HttpReceiver.Request::idempotencyKey)
+                .allMatch(k -> k.startsWith("1/example.com/0:") || k.startsWith("1/example.com/1:"));
+        assertThat(receiver.deliveredBlocks()).hasSize(2);
+    }
+
+    @Test
+    void onRescalingThePendingBlocksAreSpreadNotDuplicated() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/rescale"))));
+        receiver.respondWith(503);
+        OperatorSubtaskState checkpoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int i = 0; i < 8; i++) {
+                h.process(block(1, "example.com", i, 1));
+            }
+            checkpoint = h.snapshot(1);
+        }
+        receiver.respondWith(200);
+        List<Integer> shares = new java.util.ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            OperatorSubtaskState share = org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness
+                    .repartitionOperatorState(checkpoint, 128, 1, 2, subtask);
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), share)) {
+                shares.add(h.pending());
+                assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            }
+        }
+        assertThat(shares).allMatch(n -> n > 0).extracting(Integer::intValue).containsExactly(4, 4);
+        assertThat(receiver.requests()).hasSize(8);
+        assertThat(receiver.deliveredBlocks()).hasSize(8);
+    }
+
+    @Test
+    void httpsWithAnUntrustedCertificateIsRefusedByDefaultAndAcceptedWithItsCa() throws Exception {
+        try (HttpReceiver tls = HttpReceiver.startTls()) {
+            HttpEndpoint strict = new HttpEndpoint(tls.url("/strict"), Map.of(), "\n", "$dataset", 1_000_000,
+                    HttpEndpoint.Compression.NONE, null);
+            HttpEndpoint trusting = new HttpEndpoint(tls.url("/trusting"), Map.of(), "\n", "$dataset", 1_000_000,
+                    HttpEndpoint.Compression.NONE, TestTls.caPem().toString());
+            JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(2)), stream(1, strict), stream(2, trusting));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                h.process(block(1, "example.com", 0, 2));
+                h.process(block(2, "example.com", 0, 2));
+                h.snapshot(1);
+                h.complete(1);
+                assertThat(h.runMailsUntil(() -> tls.deliveredBlocks().size() == 1, WAIT)).isTrue();
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(50));
+                    h.advance(Duration.ofMillis(500));
+                }
+                assertThat(h.pending()).isZero();
+            }
+            assertThat(tls.deliveredBlocks()).extracting(HttpReceiver.Request::path).containsExactly("/trusting");
+            JsonNode manifest = onlyManifest();
+            assertThat(manifest.get("stream_id").asLong()).isEqualTo(1);
+            assertThat(manifest.get("reason").asText()).contains("TLS failure");
+            assertThat(manifest.get("attempts").asInt()).isGreaterThan(1);
+        }
+    }
+
+    @Test
+    void retryAfterIsHonouredBeforeTheNextAttempt() throws Exception {
+        receiver.respondWith(503, Duration.ofSeconds(3));
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/busy"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 1));
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> receiver.requests().size() == 1, WAIT)).isTrue();
+            h.runMailsFor(Duration.ofMillis(200));
+            receiver.respondWith(200);
+            h.advance(Duration.ofMillis(2500)); // backoff alone (max 400 ms) would have retried by now
+            h.runMailsFor(Duration.ofMillis(300));
+            assertThat(receiver.requests()).hasSize(1);
+            h.advance(Duration.ofMillis(600));
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.requests()).hasSize(2);
+        assertThat(receiver.deliveredBlocks()).hasSize(1);
+    }
+
+    @Test
+    void atTheEndOfABoundedInputTheFinalCheckpointDrainsEverything() throws Exception {
+        receiver.respondNext(503, 2);
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/end"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int i = 0; i < 5; i++) {
+                h.process(block(1, "example.com", i, 2));
+            }
+            h.endInput(); // finish(): timers stop; nothing is sent before the final checkpoint
+            assertThat(receiver.requests()).isEmpty();
+            h.snapshot(1);
+            h.complete(1); // returns only when every block is delivered or dead-lettered
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(5);
+        assertThat(receiver.requests()).hasSize(7);
+    }
+
+    @Test
+    void withoutCheckpointingABoundedRunDrainsInFinish() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/nocp"))));
+        var options = new io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), false);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null, options)) {
+            for (int i = 0; i < 3; i++) {
+                h.process(block(1, "example.com", i, 2));
+            }
+            h.endInput();
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(3);
+    }
+
+    @Test
+    void aBlockOfAStreamMissingFromTheConfigurationIsDeadLettered() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/known"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(99, "example.com", 4, 2));
+            assertThat(h.pending()).isZero();
+        }
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("block_id").asText()).isEqualTo("99/example.com/4");
+        assertThat(manifest.get("reason").asText()).contains("not in the configuration");
+        assertThat(receiver.requests()).isEmpty();
+    }
+
+    @Test
+    void aHangingDestinationTimesOutAndNeverHoldsUpAnother() throws Exception {
+        try (HttpReceiver slow = HttpReceiver.start()) {
+            slow.delay(Duration.ofSeconds(3));
+            var oneSecond = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(1), Duration.ofMillis(50),
+                    Duration.ofMillis(400), Duration.ofMinutes(10), 1000, 64L << 20);
+            JobConfig config = job(deadLetters, oneSecond, stream(1, http(slow.url("/slow"))), stream(2, http(receiver.url("/fast"))));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                for (int i = 0; i < 4; i++) {
+                    h.process(block(1, "example.com", i, 1));
+                    h.process(block(2, "example.com", i, 1));
+                }
+                h.snapshot(1);
+                long start = System.nanoTime();
+                h.complete(1);
+                assertThat(h.runMailsUntil(() -> h.pending() == 4, WAIT)).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(900));
+                assertThat(receiver.deliveredBlocks()).as("the fast destination got all its blocks").hasSize(4);
+                assertThat(slow.requests()).as("while the slow one has not answered any").isEmpty();
+
+                // Its attempts hit the 1 s request timeout and are retried; once it answers quickly, all arrive.
+                assertThat(h.runMailsUntil(() -> slow.requests().size() >= 1, WAIT)).isTrue();
+                slow.delay(Duration.ZERO);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(50));
+                    h.advance(Duration.ofMillis(250));
+                }
+                assertThat(h.pending()).isZero();
+            }
+            assertThat(slow.deliveredBlocks()).hasSize(4);
+            assertThat(slow.conflictingRepeats()).isEmpty();
+        }
+    }
+
+    private Path manifestPath() throws Exception {
+        try (Stream<Path> files = Files.walk(deadLetters)) {
+            List<Path> manifests = files.filter(p -> p.toString().endsWith(".manifest.json")).toList();
+            assertThat(manifests).hasSize(1);
+            return manifests.get(0);
+        }
+    }
+
+    private JsonNode onlyManifest() throws Exception {
+        return new ObjectMapper().readTree(Files.readAllBytes(manifestPath()));
     }
 }

@@ -66,6 +66,11 @@ public final class DeliveryHarness implements AutoCloseable {
         return ((DeliveryOperator) harness.getOperator()).pendingCount();
     }
 
+    /** The engine's bookkeeping and metrics of one destination, or null. */
+    Destination destination(String id) {
+        return ((DeliveryOperator) harness.getOperator()).destinationView(id);
+    }
+
     /** Runs mails (delivery outcomes) until the condition holds; false on timeout. */
     public boolean runMailsUntil(BooleanSupplier condition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -88,8 +93,10 @@ public final class DeliveryHarness implements AutoCloseable {
         runMailsUntil(() -> false, duration);
     }
 
+    /** End of a bounded input as the task does it: endInput, then the operator's finish(). */
     public void endInput() throws Exception {
         harness.endInput();
+        harness.getOperator().finish();
     }
 
     public OneInputStreamOperatorTestHarness<Block, Void> raw() {

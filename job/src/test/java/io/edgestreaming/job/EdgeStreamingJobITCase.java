@@ -1,0 +1,278 @@
+package io.edgestreaming.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgestreaming.config.BatchingConfig;
+import io.edgestreaming.config.DeadLetterConfig;
+import io.edgestreaming.config.DeliveryConfig;
+import io.edgestreaming.config.HttpEndpoint;
+import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.SourceConfig;
+import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.templates.DataSource;
+import io.edgestreaming.templates.Templates;
+import io.edgestreaming.testkit.EmbeddedKafka;
+import io.edgestreaming.testkit.HttpReceiver;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole job on a MiniCluster: raw events of several clients, domains and both data sources (and
+ * malformed ones) in a real KRaft broker, a bounded run, blocks delivered over HTTP to a real receiver.
+ * The expected records are computed here from the generated events, independently of the job's code.
+ */
+class EdgeStreamingJobITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private static final String HTTP_TOPIC = "raw-http";
+    private static final String WAF_TOPIC = "raw-waf";
+    private static final String DEAD_LETTER_TOPIC = "dead-letter-events";
+    private static final int MAX_EVENT_BYTES = 4096;
+
+    private static EmbeddedKafka kafka;
+    private static HttpReceiver receiver;
+
+    @BeforeAll
+    static void startServers() {
+        kafka = EmbeddedKafka.start();
+        kafka.createTopic(HTTP_TOPIC, 2);
+        kafka.createTopic(WAF_TOPIC, 1);
+        kafka.createTopic(DEAD_LETTER_TOPIC, 1);
+        receiver = HttpReceiver.start();
+    }
+
+    @AfterAll
+    static void stopServers() {
+        if (receiver != null) {
+            receiver.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    /** One generated event: its fields, and the JSON written to Kafka. */
+    private record Event(DataSource source, Map<String, String> fields) {
+        byte[] json() {
+            return fields.entrySet().stream()
+                    .map(e -> "\"" + e.getKey() + "\":\"" + e.getValue() + "\"")
+                    .collect(Collectors.joining(",", "{", "}"))
+                    .getBytes(StandardCharsets.US_ASCII);
+        }
+
+        String get(String field) {
+            return fields.getOrDefault(field, "-");
+        }
+
+        String domain() {
+            String host = get("host").toLowerCase(Locale.ROOT);
+            int colon = host.indexOf(':');
+            return colon < 0 ? host : host.substring(0, colon);
+        }
+    }
+
+    /** What a stream is expected to select and how its records look, written here from the stream rules. */
+    private record Expectation(StreamConfig stream, java.util.function.Predicate<Event> selects,
+            java.util.function.Function<Event, String> record) {}
+
+    private static StreamConfig stream(long id, String client, DataSource source, List<String> domains,
+            boolean allDomains, double sampling, boolean active, String model, String format, BatchingConfig batching)
+            throws Exception {
+        HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/s" + id), Map.of(), "\n", format,
+                batching.maxSize(), HttpEndpoint.Compression.NONE, null);
+        return new StreamConfig(id, "stream " + id, client, source,
+                model.startsWith("{") ? Templates.custom(source, model) : Templates.byId(Integer.parseInt(model)),
+                domains, allDomains, sampling, active, endpoint, batching);
+    }
+
+    @Test
+    void routesProjectsBatchesAndDeliversExactlyTheExpectedRecords(@TempDir Path deadBlocks) throws Exception {
+        BatchingConfig small = new BatchingConfig(7, Duration.ofSeconds(60), 1_000_000);
+        BatchingConfig sized = new BatchingConfig(2000, Duration.ofSeconds(60), 600);
+        BatchingConfig large = new BatchingConfig(2000, Duration.ofSeconds(60), 1_000_000);
+        String shop = "{\"h\":\"$host\",\"s\":\"$status\",\"id\":\"$request_id\"}";
+        List<Expectation> expectations = List.of(
+                new Expectation(stream(11, "c1", DataSource.HTTP, List.of("www.shop.com", "*.img.shop.com"), false, 100,
+                        true, shop, "$dataset", small),
+                        e -> e.source() == DataSource.HTTP && e.get("client").equals("c1")
+                                && (e.domain().equals("www.shop.com") || e.domain().endsWith(".img.shop.com")),
+                        e -> "{\"h\":\"" + e.get("host") + "\",\"s\":\"" + e.get("status") + "\",\"id\":\""
+                                + e.get("request_id") + "\"}"),
+                new Expectation(stream(12, "c1", DataSource.HTTP, List.of(), true, 50, true,
+                        "{\"id\":\"$request_id\",\"h\":\"$host\"}", "$dataset", large),
+                        e -> e.source() == DataSource.HTTP && e.get("client").equals("c1"),
+                        e -> "{\"id\":\"" + e.get("request_id") + "\",\"h\":\"" + e.get("host") + "\"}"),
+                new Expectation(stream(13, "c2", DataSource.WAF, List.of("api.c2.net"), false, 100, true,
+                        "{\"h\":\"$host\",\"f\":\"$waf_attack_family\",\"a\":\"$waf_args\"}", "[$dataset]", sized),
+                        e -> e.source() == DataSource.WAF && e.get("client").equals("c2")
+                                && e.domain().equals("api.c2.net") && e.get("waf_args").length() < 500,
+                        e -> "{\"h\":\"" + e.get("host") + "\",\"f\":\"" + e.get("waf_attack_family") + "\",\"a\":\""
+                                + e.get("waf_args") + "\"}"),
+                new Expectation(stream(14, "c1", DataSource.HTTP, List.of(), true, 100, false,
+                        "{\"h\":\"$host\"}", "$dataset", large),
+                        e -> false, e -> ""),
+                new Expectation(stream(15, "c2", DataSource.HTTP, List.of("API.C2.NET"), false, 100, true,
+                        "{\"h\":\"$host\",\"m\":\"$request_method\",\"missing\":\"$upstream_addr\"}", "$dataset", large),
+                        e -> e.source() == DataSource.HTTP && e.get("client").equals("c2")
+                                && e.domain().equals("api.c2.net"),
+                        e -> "{\"h\":\"" + e.get("host") + "\",\"m\":\"" + e.get("request_method") + "\",\"missing\":\"-\"}"));
+
+        // Events: three clients (c3 has no stream), several hosts, both data sources.
+        List<Event> events = new ArrayList<>();
+        String[] c1Hosts = {"www.shop.com", "WWW.Shop.COM", "a.img.shop.com", "img.shop.com", "B.IMG.shop.com:8443",
+                "other.c1.io"};
+        String[] c2Hosts = {"api.c2.net", "Api.C2.net:443", "www.c2.net"};
+        String[] statuses = {"200", "200", "304", "404", "500", "301"};
+        for (int i = 0; i < 300; i++) {
+            String client = i % 5 == 4 ? "c3" : i % 5 == 3 ? "c2" : "c1";
+            String host = client.equals("c1") ? c1Hosts[(i / 5) % c1Hosts.length]
+                    : client.equals("c2") ? c2Hosts[(i / 5) % c2Hosts.length] : "c3.org";
+            Map<String, String> f = new LinkedHashMap<>();
+            f.put("client", client);
+            f.put("host", host);
+            f.put("status", statuses[i % statuses.length]);
+            f.put("request_id", "req-" + i);
+            f.put("request_method", i % 7 == 0 ? "POST" : "GET");
+            f.put("request_uri", "/p/" + i);
+            events.add(new Event(DataSource.HTTP, f));
+        }
+        String[] families = {"SQL", "XSS", "RFI", "$LEARNING_BLOCK"};
+        for (int i = 0; i < 80; i++) {
+            Map<String, String> f = new LinkedHashMap<>();
+            f.put("client", i % 4 == 0 ? "c1" : "c2");
+            f.put("host", i % 8 == 1 ? "www.c2.net" : i % 4 == 0 ? "www.shop.com" : "api.c2.net");
+            f.put("waf_attack_family", families[i % families.length]);
+            // One WAF record can never fit stream 13's max_size: dead-lettered as RECORD_TOO_LARGE.
+            f.put("waf_args", i == 10 ? "q" + "x".repeat(700) : "id=" + i);
+            events.add(new Event(DataSource.WAF, f));
+        }
+        Map<String, String> malformedHttp = new LinkedHashMap<>();
+        malformedHttp.put("hello world", "NOT_JSON");
+        malformedHttp.put("[1,2]", "NOT_AN_OBJECT");
+        malformedHttp.put("{\"client\":\"c1\",\"host\":\"www.sh", "TRUNCATED");
+        malformedHttp.put("{\"host\":\"www.shop.com\",\"status\":\"200\"}", DeadLetterEvent.MISSING_CLIENT);
+        malformedHttp.put("{\"client\":\"c1\",\"status\":\"200\"}", DeadLetterEvent.MISSING_HOST);
+        malformedHttp.put("{\"client\":\"c1\",\"host\":\"www.shop.com\",\"request_uri\":\"/" + "z".repeat(MAX_EVENT_BYTES)
+                + "\"}", "TOO_LARGE");
+
+        List<byte[]> httpValues = new ArrayList<>();
+        List<byte[]> wafValues = new ArrayList<>();
+        for (Event e : events) {
+            (e.source() == DataSource.HTTP ? httpValues : wafValues).add(e.json());
+        }
+        malformedHttp.keySet().forEach(m -> httpValues.add(m.getBytes(StandardCharsets.US_ASCII)));
+        wafValues.add("not json either".getBytes(StandardCharsets.US_ASCII));
+        kafka.send(HTTP_TOPIC, httpValues);
+        kafka.send(WAF_TOPIC, wafValues);
+
+        JobConfig config = new JobConfig(
+                new SourceConfig(kafka.bootstrapServers(), Map.of(DataSource.HTTP, HTTP_TOPIC, DataSource.WAF, WAF_TOPIC),
+                        "edge-itcase", SourceConfig.StartingPosition.EARLIEST, MAX_EVENT_BYTES, Map.of()),
+                new DeadLetterConfig(DEAD_LETTER_TOPIC, deadBlocks.toUri().toString()),
+                new DeliveryConfig(Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
+                        Duration.ofMinutes(2), 1000, 100_000_000),
+                Duration.ofMillis(300),
+                expectations.stream().map(Expectation::stream).toList());
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        EdgeStreamingPipeline.build(env, config, EdgeStreamingPipeline.Options.BOUNDED);
+        env.execute("edge-streaming ITCase");
+
+        // Delivered blocks, by stream (the receiver path) and in sequence order per domain.
+        Map<Long, List<String>> delivered = new TreeMap<>();
+        Map<String, List<Long>> sequences = new HashMap<>();
+        for (HttpReceiver.Request request : receiver.deliveredBlocks()) {
+            long streamId = Long.parseLong(request.path().substring(2));
+            StreamConfig stream = expectations.stream().map(Expectation::stream).filter(s -> s.id() == streamId)
+                    .findFirst().orElseThrow();
+            String body = request.bodyAsString();
+            assertThat((long) request.body().length).as("payload of %s", request).isLessThanOrEqualTo(stream.batching().maxSize());
+            if (((HttpEndpoint) stream.endpoint()).payloadFormat().equals("[$dataset]")) {
+                assertThat(body).startsWith("[").endsWith("]");
+                body = body.substring(1, body.length() - 1);
+            }
+            List<String> records = List.of(body.split("\n", -1));
+            assertThat(records.size()).as("records in %s", request).isBetween(1, stream.batching().maxRecords());
+            // Block id "<stream>/<domain>/<sequence>" leads the idempotency key.
+            String[] blockId = request.idempotencyKey().split(":")[0].split("/");
+            assertThat(Long.parseLong(blockId[0])).isEqualTo(streamId);
+            for (String record : records) {
+                String host = record.replaceAll(".*\"h\":\"([^\"]*)\".*", "$1").toLowerCase(Locale.ROOT);
+                assertThat(host.replaceAll(":.*", "")).as("domain key of %s", record).isEqualTo(blockId[1]);
+            }
+            sequences.computeIfAbsent(blockId[0] + "/" + blockId[1], k -> new ArrayList<>()).add(Long.parseLong(blockId[2]));
+            delivered.computeIfAbsent(streamId, k -> new ArrayList<>()).addAll(records);
+        }
+        sequences.forEach((key, seqs) -> assertThat(seqs).as(key).containsExactlyInAnyOrderElementsOf(
+                java.util.stream.LongStream.range(0, seqs.size()).boxed().toList()));
+
+        for (Expectation expectation : expectations) {
+            long id = expectation.stream().id();
+            List<String> expected = events.stream().filter(expectation.selects()).map(expectation.record()).sorted().toList();
+            List<String> actual = delivered.getOrDefault(id, List.of()).stream().sorted().toList();
+            if (expectation.stream().samplingPercentage() < 100) {
+                // Sampled: a subset of the matching records, about the configured share.
+                assertThat(expected).containsAll(actual);
+                assertThat(actual).doesNotHaveDuplicates();
+                assertThat(actual.size()).isBetween(expected.size() / 4, expected.size() * 3 / 4);
+            } else {
+                assertThat(actual).as("records of stream %d", id).isEqualTo(expected);
+            }
+        }
+        assertThat(delivered.get(11L)).hasSizeGreaterThan(60); // enough for several 7-record blocks
+        assertThat(receiver.deliveredBlocks().stream().filter(r -> r.path().equals("/s13")).count()).isGreaterThan(2);
+        assertThat(delivered).doesNotContainKey(14L);
+
+        // Dead letters: original bytes, reason and origin as headers, committed exactly once.
+        Map<String, String> expectedReasons = new HashMap<>(malformedHttp);
+        expectedReasons.put("not json either", "NOT_JSON");
+        Event tooLargeRecord = events.stream().filter(e -> e.get("waf_args").length() > 500).findFirst().orElseThrow();
+        expectedReasons.put(new String(tooLargeRecord.json(), StandardCharsets.US_ASCII), DeadLetterEvent.RECORD_TOO_LARGE);
+        List<ConsumerRecord<byte[], byte[]>> dead = kafka.readCommitted(DEAD_LETTER_TOPIC, expectedReasons.size(),
+                Duration.ofSeconds(60));
+        Map<String, String> actualReasons = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : dead) {
+            String value = new String(record.value(), StandardCharsets.US_ASCII);
+            assertThat(actualReasons.put(value, header(record, DeadLetterEvent.HEADER_REASON))).as("duplicate").isNull();
+            String topic = header(record, DeadLetterEvent.HEADER_SOURCE_TOPIC);
+            assertThat(topic).isEqualTo(value.equals("not json either") || expectedReasons.get(value).equals(
+                    DeadLetterEvent.RECORD_TOO_LARGE) ? WAF_TOPIC : HTTP_TOPIC);
+            assertThat(header(record, DeadLetterEvent.HEADER_DETAIL)).isNotBlank();
+            // The headers point at the original record.
+            int partition = Integer.parseInt(header(record, DeadLetterEvent.HEADER_SOURCE_PARTITION));
+            long offset = Long.parseLong(header(record, DeadLetterEvent.HEADER_SOURCE_OFFSET));
+            assertThat(kafka.readCommitted(topic, Duration.ofSeconds(10)).stream()
+                    .filter(r -> r.partition() == partition && r.offset() == offset)
+                    .map(r -> new String(r.value(), StandardCharsets.US_ASCII))).containsExactly(value);
+        }
+        assertThat(actualReasons).isEqualTo(expectedReasons);
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}
