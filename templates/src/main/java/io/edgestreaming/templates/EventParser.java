@@ -8,7 +8,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.base.ParserBase;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
@@ -68,15 +67,14 @@ public final class EventParser {
         this.maxEventBytes = maxEventBytes;
         this.index = VariableIndex.of(source);
         this.event = new ParsedEvent(source);
-        this.factory = JsonFactory.builder()
+        this.factory = new EventJsonParser.Factory((com.fasterxml.jackson.core.JsonFactoryBuilder) JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_NESTING_DEPTH)
                         // The byte limit is the bound; let every token up to it through.
                         .maxStringLength(maxEventBytes)
                         .maxNumberLength(maxEventBytes)
                         .maxNameLength(maxEventBytes)
-                        .build())
-                .build();
+                        .build()));
     }
 
     public DataSource dataSource() {
@@ -228,20 +226,20 @@ public final class EventParser {
     }
 
     /**
-     * Fast path for the common string value: when its bytes in the event are printable ASCII (escapes
-     * included), they already are the escaped form we write, so copy them without decoding. Jackson
-     * still skips (and validates: escapes, termination) the string on the next token, so a broken one
-     * fails the whole event. Anything else (non-ASCII, control bytes, DEL) takes the decoding path.
+     * Fast path for the common string value: when its bytes in the event are printable ASCII with valid
+     * escapes, they already are the escaped form we write, so reference them in place without decoding
+     * and tell the parser where the string ends (it would otherwise scan it again). Anything else
+     * (non-ASCII, control bytes, DEL, a broken escape, no closing quote) takes Jackson's decoding path,
+     * which validates and reports.
      */
     private boolean copyPlainString(JsonParser p, byte[] raw, int slot) {
-        if (!(p instanceof ParserBase base)) {
+        if (!(p instanceof EventJsonParser parser)) {
             return false;
         }
-        long tokenStart = base.getTokenCharacterOffset(); // first byte after the opening quote
-        if (tokenStart <= 0 || tokenStart >= raw.length || raw[(int) tokenStart - 1] != '"') {
+        final int start = parser.pendingStringStart(); // first byte after the opening quote
+        if (start <= 0 || start >= raw.length || raw[start - 1] != '"') {
             return false;
         }
-        final int start = (int) tokenStart;
         final int end = raw.length;
         int i = start;
         while (true) {
@@ -255,15 +253,44 @@ public final class EventParser {
             byte b = raw[i];
             if (b == '"') {
                 event.putInPlace(slot, start, i - start);
+                parser.finishStringAt(i);
                 return true;
             }
             if (b == '\\') {
-                i += 2;
+                int next = validEscapeEnd(raw, i);
+                if (next < 0) {
+                    return false; // let Jackson report it
+                }
+                i = next;
             } else if (b < 0x20 || b == 0x7F) { // negative: a byte of a multi-byte UTF-8 sequence
                 return false;
             } else {
                 i++;
             }
+        }
+    }
+
+    /** End of the JSON escape starting at {@code raw[at]} (a backslash), or -1 when it is not valid. */
+    private static int validEscapeEnd(byte[] raw, int at) {
+        if (at + 1 >= raw.length) {
+            return -1;
+        }
+        switch (raw[at + 1]) {
+            case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+                return at + 2;
+            case 'u':
+                if (at + 6 > raw.length) {
+                    return -1;
+                }
+                for (int k = at + 2; k < at + 6; k++) {
+                    int c = raw[k];
+                    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+                        return -1;
+                    }
+                }
+                return at + 6;
+            default:
+                return -1;
         }
     }
 
