@@ -243,12 +243,23 @@ public final class EventParser {
         final int end = raw.length;
         int i = start;
         while (true) {
-            // 8 bytes at a time while none of them needs a closer look.
-            while (i + 8 <= end && !needsLook((long) LONGS.get(raw, i))) {
-                i += 8;
-            }
-            if (i >= end) {
-                return false;
+            if (i + 8 <= end) {
+                // 8 bytes at a time; the lowest flagged byte is exactly the first one needing a look.
+                long mask = specialBytes((long) LONGS.get(raw, i));
+                if (mask == 0) {
+                    i += 8;
+                    continue;
+                }
+                i += Long.numberOfTrailingZeros(mask) >>> 3;
+            } else {
+                if (i >= end) {
+                    return false;
+                }
+                byte b = raw[i];
+                if (b != '"' && b != '\\' && b >= 0x20 && b != 0x7F) {
+                    i++;
+                    continue;
+                }
             }
             byte b = raw[i];
             if (b == '"') {
@@ -256,16 +267,12 @@ public final class EventParser {
                 parser.finishStringAt(i);
                 return true;
             }
-            if (b == '\\') {
-                int next = validEscapeEnd(raw, i);
-                if (next < 0) {
-                    return false; // let Jackson report it
-                }
-                i = next;
-            } else if (b < 0x20 || b == 0x7F) { // negative: a byte of a multi-byte UTF-8 sequence
-                return false;
-            } else {
-                i++;
+            if (b != '\\') {
+                return false; // non-ASCII, control byte or DEL: the decoding path escapes it
+            }
+            i = validEscapeEnd(raw, i);
+            if (i < 0) {
+                return false; // let Jackson report it
             }
         }
     }
@@ -299,16 +306,16 @@ public final class EventParser {
     private static final long HIGHS = 0x8080808080808080L;
 
     /**
-     * Whether any of the 8 bytes is non-ASCII, a control byte, {@code "}, backslash or DEL (classic
-     * SWAR zero-byte tests; false positives only send us to the exact byte-wise check).
+     * High bit set in each of the 8 bytes that is non-ASCII, a control byte, {@code "}, backslash or DEL
+     * (classic SWAR zero-byte tests: bytes above a flagged one may be flagged falsely, the lowest never is).
      */
-    private static boolean needsLook(long w) {
+    private static long specialBytes(long w) {
         long nonAscii = w & HIGHS;
         long control = (w - 0x20 * ONES) & ~w & HIGHS;
         long quote = hasZeroByte(w ^ ('"' * ONES));
         long backslash = hasZeroByte(w ^ ('\\' * ONES));
         long del = hasZeroByte(w ^ (0x7F * ONES));
-        return (nonAscii | control | quote | backslash | del) != 0;
+        return nonAscii | control | quote | backslash | del;
     }
 
     private static long hasZeroByte(long v) {
