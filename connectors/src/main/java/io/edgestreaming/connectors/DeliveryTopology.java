@@ -1,6 +1,7 @@
 package io.edgestreaming.connectors;
 
 import io.edgestreaming.connectors.engine.NotYetSupportedTransport;
+import io.edgestreaming.connectors.kafka.KafkaTransport;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
 import io.edgestreaming.connectors.http.HttpTransport;
@@ -39,7 +40,7 @@ public final class DeliveryTopology {
     public static Map<String, TransportFactory> transports() {
         Map<String, TransportFactory> transports = new LinkedHashMap<>();
         transports.put(HttpTransport.ENDPOINT_TYPE, new HttpTransport.Factory());
-        transports.put("kafka", new NotYetSupportedTransport.Factory("kafka"));
+        transports.put(KafkaTransport.ENDPOINT_TYPE, new KafkaTransport.Factory());
         transports.put("s3", new NotYetSupportedTransport.Factory("s3"));
         return transports;
     }
