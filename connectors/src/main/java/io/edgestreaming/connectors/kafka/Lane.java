@@ -414,7 +414,9 @@ final class Lane implements AutoCloseable {
                 }
                 abortQuietly(producer);
                 producer = null;
-                return new AttemptResult(null, reason, tooLarge);
+                // Sends after a rejected message fail with it (the transaction is doomed): not a
+                // destination failure; the other blocks go in the next attempt.
+                return new AttemptResult(null, tooLarge.isEmpty() ? reason : null, tooLarge);
             }
             return AttemptResult.ok(new Txn(-1, a.txnId, producer.getProducerId(), producer.getEpoch(), keys, producer));
         } catch (Exception e) {

@@ -193,6 +193,31 @@ class KafkaDeliveryITCase {
         assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
     }
 
+    @Test
+    void aBlockLargerThanTheTopicAcceptsIsDeadLetteredWithAClearReasonAndTheOthersStillArrive() throws Exception {
+        String topicA = "t" + TOPICS.incrementAndGet();
+        clusterA.createTopic(topicA, 1, Map.of("max.message.bytes", "2000"));
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        Block big = block(1, "example.com", 0, 200);
+        Block small = block(1, "example.com", 1, 2);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, big);
+            process(h, small);
+            h.snapshot(1);
+            h.complete(1);
+            h.runMailsFor(Duration.ofMillis(500));
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(small));
+        List<com.fasterxml.jackson.databind.JsonNode> manifests = KafkaFixtures.manifests(deadLetters);
+        assertThat(manifests).hasSize(1);
+        assertThat(manifests.get(0).get("block_id").asText()).isEqualTo(big.blockId());
+        assertThat(manifests.get(0).get("reason").asText()).contains("is larger than").contains(topicA);
+        assertThat(manifests.get(0).get("attempts").asInt()).isEqualTo(1);
+    }
+
     /**
      * Runs outcomes and moves the harness's processing time on (the engine's retry timers run on it)
      * until nothing is pending.
