@@ -8,11 +8,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.base.ParserBase;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -65,15 +67,14 @@ public final class EventParser {
         this.maxEventBytes = maxEventBytes;
         this.index = VariableIndex.of(source);
         this.event = new ParsedEvent(source);
-        this.factory = JsonFactory.builder()
+        this.factory = new EventJsonParser.Factory((com.fasterxml.jackson.core.JsonFactoryBuilder) JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_NESTING_DEPTH)
                         // The byte limit is the bound; let every token up to it through.
                         .maxStringLength(maxEventBytes)
                         .maxNumberLength(maxEventBytes)
                         .maxNameLength(maxEventBytes)
-                        .build())
-                .build();
+                        .build()));
     }
 
     public DataSource dataSource() {
@@ -98,7 +99,7 @@ public final class EventParser {
                     + " bytes exceeds the limit of " + maxEventBytes + " bytes", -1);
         }
         checkEncoding(raw);
-        event.reset();
+        event.reset(raw);
         nextGeneration();
         JsonParser p = null;
         try {
@@ -111,39 +112,7 @@ public final class EventParser {
                 throw new MalformedEventException(Reason.NOT_AN_OBJECT,
                         "event must be a JSON object, got " + describe(t), offset(p.currentTokenLocation()));
             }
-            String key;
-            while ((key = p.nextFieldName()) != null) {
-                int slot = index.slot(key);
-                if (slot < 0) {
-                    checkOtherKey(key, p);
-                    t = p.nextToken();
-                    if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-                        p.skipChildren();
-                    }
-                    continue;
-                }
-                if (event.seen(slot)) {
-                    throw duplicate(key, p);
-                }
-                t = p.nextToken();
-                switch (t) {
-                    case VALUE_STRING -> {
-                        if (!copyPlainString(p, raw, slot)) {
-                            event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-                        }
-                    }
-                    case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
-                            event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-                    case VALUE_NULL -> event.putNull(slot);
-                    case START_OBJECT, START_ARRAY -> {
-                        nested.setLength(0);
-                        render(p, t);
-                        event.put(slot, nested);
-                    }
-                    default -> throw new MalformedEventException(Reason.NOT_JSON,
-                            "unexpected " + t + " for key " + Names.quote(key), offset(p.currentTokenLocation()));
-                }
-            }
+            readFields(p, raw);
             if (p.currentToken() != JsonToken.END_OBJECT) {
                 throw new MalformedEventException(Reason.NOT_JSON, "expected a key or the end of the object, got "
                         + describe(p.currentToken()), offset(p.currentTokenLocation()));
@@ -208,38 +177,149 @@ public final class EventParser {
         return ctx.getCurrentName();
     }
 
+    /** The hot loop, kept small so the JIT inlines Jackson's calls into it; rare cases live elsewhere. */
+    private void readFields(JsonParser p, byte[] raw) throws IOException, MalformedEventException {
+        final VariableIndex index = this.index;
+        final ParsedEvent event = this.event;
+        String key;
+        while ((key = p.nextFieldName()) != null) {
+            int slot = index.slot(key);
+            if (slot < 0) {
+                skipOther(key, p);
+                continue;
+            }
+            if (event.seen(slot)) {
+                throw duplicate(key, p);
+            }
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.VALUE_STRING) {
+                if (!copyPlainString(p, raw, slot)) {
+                    event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+                }
+            } else {
+                readOther(key, slot, t, p);
+            }
+        }
+    }
+
+    private void skipOther(String key, JsonParser p) throws IOException, MalformedEventException {
+        checkOtherKey(key, p);
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+            p.skipChildren();
+        }
+    }
+
+    private void readOther(String key, int slot, JsonToken t, JsonParser p) throws IOException, MalformedEventException {
+        switch (t) {
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
+                    event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+            case VALUE_NULL -> event.putNull(slot);
+            case START_OBJECT, START_ARRAY -> {
+                nested.setLength(0);
+                render(p, t);
+                event.put(slot, nested);
+            }
+            default -> throw new MalformedEventException(Reason.NOT_JSON,
+                    "unexpected " + t + " for key " + Names.quote(key), offset(p.currentTokenLocation()));
+        }
+    }
+
     /**
-     * Fast path for the common string value: when its bytes in the event are printable ASCII (escapes
-     * included), they already are the escaped form we write, so copy them without decoding. Jackson
-     * still skips (and validates: escapes, termination) the string on the next token, so a broken one
-     * fails the whole event. Anything else (non-ASCII, control bytes, DEL) takes the decoding path.
+     * Fast path for the common string value: when its bytes in the event are printable ASCII with valid
+     * escapes, they already are the escaped form we write, so reference them in place without decoding
+     * and tell the parser where the string ends (it would otherwise scan it again). Anything else
+     * (non-ASCII, control bytes, DEL, a broken escape, no closing quote) takes Jackson's decoding path,
+     * which validates and reports.
      */
     private boolean copyPlainString(JsonParser p, byte[] raw, int slot) {
-        if (!(p instanceof ParserBase base)) {
+        if (!(p instanceof EventJsonParser parser)) {
             return false;
         }
-        long tokenStart = base.getTokenCharacterOffset(); // first byte after the opening quote
-        if (tokenStart <= 0 || tokenStart >= raw.length || raw[(int) tokenStart - 1] != '"') {
+        final int start = parser.pendingStringStart(); // first byte after the opening quote
+        if (start <= 0 || start >= raw.length || raw[start - 1] != '"') {
             return false;
         }
-        final int start = (int) tokenStart;
         final int end = raw.length;
         int i = start;
-        while (i < end) {
+        while (true) {
+            if (i + 8 <= end) {
+                // 8 bytes at a time; the lowest flagged byte is exactly the first one needing a look.
+                long mask = specialBytes((long) LONGS.get(raw, i));
+                if (mask == 0) {
+                    i += 8;
+                    continue;
+                }
+                i += Long.numberOfTrailingZeros(mask) >>> 3;
+            } else {
+                if (i >= end) {
+                    return false;
+                }
+                byte b = raw[i];
+                if (b != '"' && b != '\\' && b >= 0x20 && b != 0x7F) {
+                    i++;
+                    continue;
+                }
+            }
             byte b = raw[i];
             if (b == '"') {
-                event.putRaw(slot, raw, start, i - start);
+                event.putInPlace(slot, start, i - start);
+                parser.finishStringAt(i);
                 return true;
             }
-            if (b == '\\') {
-                i += 2;
-            } else if (b < 0x20 || b == 0x7F) { // negative: a byte of a multi-byte UTF-8 sequence
-                return false;
-            } else {
-                i++;
+            if (b != '\\') {
+                return false; // non-ASCII, control byte or DEL: the decoding path escapes it
+            }
+            i = validEscapeEnd(raw, i);
+            if (i < 0) {
+                return false; // let Jackson report it
             }
         }
-        return false;
+    }
+
+    /** End of the JSON escape starting at {@code raw[at]} (a backslash), or -1 when it is not valid. */
+    private static int validEscapeEnd(byte[] raw, int at) {
+        if (at + 1 >= raw.length) {
+            return -1;
+        }
+        switch (raw[at + 1]) {
+            case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+                return at + 2;
+            case 'u':
+                if (at + 6 > raw.length) {
+                    return -1;
+                }
+                for (int k = at + 2; k < at + 6; k++) {
+                    int c = raw[k];
+                    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+                        return -1;
+                    }
+                }
+                return at + 6;
+            default:
+                return -1;
+        }
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /**
+     * High bit set in each of the 8 bytes that is non-ASCII, a control byte, {@code "}, backslash or DEL
+     * (classic SWAR zero-byte tests: bytes above a flagged one may be flagged falsely, the lowest never is).
+     */
+    private static long specialBytes(long w) {
+        long nonAscii = w & HIGHS;
+        long control = (w - 0x20 * ONES) & ~w & HIGHS;
+        long quote = hasZeroByte(w ^ ('"' * ONES));
+        long backslash = hasZeroByte(w ^ ('\\' * ONES));
+        long del = hasZeroByte(w ^ (0x7F * ONES));
+        return nonAscii | control | quote | backslash | del;
+    }
+
+    private static long hasZeroByte(long v) {
+        return (v - ONES) & ~v & HIGHS;
     }
 
     private static void checkEncoding(byte[] raw) throws MalformedEventException {
@@ -251,7 +331,6 @@ public final class EventParser {
     }
 
     private void checkNothingAfter(JsonParser p) throws MalformedEventException {
-        long at = offset(p.currentLocation());
         try {
             JsonToken after = p.nextToken();
             if (after != null) {
@@ -260,7 +339,8 @@ public final class EventParser {
             }
         } catch (IOException e) {
             throw new MalformedEventException(Reason.NOT_JSON, "trailing content after the event object: "
-                    + cap(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), at);
+                    + cap(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()),
+                    e instanceof JsonProcessingException j ? offset(j.getLocation()) : -1);
         }
     }
 
@@ -318,6 +398,10 @@ public final class EventParser {
     private void nextGeneration() {
         generation++;
         otherKeysCount = 0;
+        if (otherKeys.length > 4096) { // an event with thousands of extra keys must not pin the table
+            otherKeys = new String[64];
+            otherKeysSeen = new int[64];
+        }
         if (generation == 0) {
             java.util.Arrays.fill(otherKeysSeen, 0);
             generation = 1;
