@@ -122,6 +122,14 @@ class CustomTemplatesTest {
     }
 
     @Test
+    void refusesAMissingDataSourceOrModel() {
+        assertThat(refusal(null, "{\"s\":\"$status\"}").problems()).containsExactly(
+                "data_source is required to check the template's variables (http or waf)");
+        assertThat(refusal(DataSource.HTTP, null).problems()).singleElement().asString()
+                .startsWith("template_model is missing");
+    }
+
+    @Test
     void refusesEmptyDataSet() {
         assertThat(refusal(DataSource.HTTP, "{}").problems()).containsExactly(
                 "template_model is empty: a data set needs at least one key, e.g. {\"status\":\"$status\"}");
