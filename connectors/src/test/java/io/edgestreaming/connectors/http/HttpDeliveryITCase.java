@@ -86,7 +86,7 @@ class HttpDeliveryITCase {
                     healthy.deliveredBlocks().stream().filter(r -> r.receivedAt().toEpochMilli() > downAt && r.receivedAt().toEpochMilli() < upAt).count());
             assertThat(latencies).allMatch(l -> l < 5000, "every healthy block within 5 s of being cut");
             long duringOutage = healthy.deliveredBlocks().stream().filter(r -> r.receivedAt().toEpochMilli() > downAt && r.receivedAt().toEpochMilli() < upAt).count();
-            assertThat(duringOutage).as("healthy blocks delivered while the other endpoint was down").isGreaterThan(10);
+            assertThat(duringOutage).as("healthy blocks delivered while the other endpoint was down").isGreaterThan(5);
 
             // The failing stream: everything arrives after recovery, each block id once, no conflicting repeat.
             assertThat(failing.deliveredBlocks()).hasSize(TO_FAILING);
