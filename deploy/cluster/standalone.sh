@@ -74,7 +74,7 @@ is_ours() {
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
     stat=${stat##*) }
     [[ ${stat:0:1} != Z ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$LOG_DIR/" || return 1
+    tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$LOG_DIR/" || return 1
   else
     ps -p "$pid" -o command= 2>/dev/null | grep -qF -- "$LOG_DIR/" || return 1
   fi
@@ -198,6 +198,9 @@ cmd_start() {
   while read -r name pid; do
     if is_ours "$pid"; then die "$name (pid $pid) of $RUN_DIR is still running; use: standalone.sh stop"; fi
   done < <(pid_entries)
+  local orphans
+  orphans=$(unlisted_jvms | tr '\n' ' ')
+  [[ -z "$orphans" ]] || die "JVMs of $RUN_DIR without pid files are running (pids $orphans); use: standalone.sh stop"
   # A fresh run: layout and ports come from the environment again.
   LAYOUT=${CLUSTER_FLINK_HOME:-$SCRIPT_DIR/target/flink}
   REST_PORT=${CLUSTER_REST_PORT:-18081}
@@ -284,6 +287,20 @@ cmd_kill_taskmanager() {
   ((killed > 0)) || die "no running TaskManager${only:+ named $only} in $RUN_DIR"
 }
 
+# Pids of JVMs started for this run (-Dlog.file in this run's log dir) that no pid file lists. Linux only.
+unlisted_jvms() {
+  [[ -d /proc ]] || return 0
+  local listed dir pid
+  listed=" $(pid_entries | cut -d' ' -f2 | tr '\n' ' ') "
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    [[ $listed == *" $pid "* || $pid == "$$" ]] && continue
+    tr '\0' ' ' 2>/dev/null < "$dir/cmdline" | grep -qF -- "-Dlog.file=$LOG_DIR/" || continue
+    pid_running "$pid" && echo "$pid"
+  done
+  return 0
+}
+
 cmd_stop() {
   local name pid alive=()
   # Watchdog, then TaskManagers, then the JobManager (reverse name order): a JobManager going first makes the
@@ -298,6 +315,11 @@ cmd_stop() {
       rm -f "$PID_DIR/$name.pid"
     fi
   done < <(pid_entries | sort -r)
+  # JVMs of this run whose pid files are gone (e.g. `mvn clean` while the cluster ran).
+  for pid in $(unlisted_jvms); do
+    kill -TERM "$pid" 2>/dev/null || true
+    alive+=("unlisted-jvm:$pid")
+  done
   local entry
   for entry in "${alive[@]}"; do
     name=${entry%%:*}

@@ -3,6 +3,7 @@ package io.edgestreaming.connectors.engine;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.config.Endpoint;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -53,6 +54,23 @@ public interface Transport extends AutoCloseable {
      * restored, completed checkpoint); they will be delivered again with the same delivery key.
      */
     default void restore(Collection<StagedBlock> pending) throws Exception {}
+
+    /**
+     * Called once, right after the transport is created and before {@link #restore}, with the
+     * transport's own state from the restored checkpoint (empty on a fresh start; after rescaling, any
+     * subset of the elements some subtasks returned from {@link #snapshotState}). For transports that
+     * must remember destination-side things across restarts (a Kafka transaction prepared before a
+     * checkpoint, to commit after the restore).
+     */
+    default void initializeState(TransportContext context, List<byte[]> restoredState) throws Exception {}
+
+    /**
+     * Called at every checkpoint, after {@link #stage} (if any): the transport's own state for this
+     * checkpoint. Elements are redistributed individually on rescaling. Throwing fails the checkpoint.
+     */
+    default List<byte[]> snapshotState(long checkpointId) throws Exception {
+        return List.of();
+    }
 
     @Override
     default void close() throws Exception {}

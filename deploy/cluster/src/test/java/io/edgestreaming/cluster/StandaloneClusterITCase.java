@@ -77,6 +77,9 @@ class StandaloneClusterITCase {
             assertThat(resumed).allSatisfy(f -> assertThat(Long.parseLong(f[1])).as("count of key %s", f[0])
                     .isGreaterThan(1));
             assertThat(resumed).allSatisfy(f -> assertThat(Long.parseLong(f[2])).isPositive());
+
+            // stop finds the cluster's JVMs even without their pid files (e.g. `mvn clean` while it ran).
+            Files.delete(cluster.runDir().resolve("pids/jobmanager.pid"));
         } catch (Throwable t) {
             LOG.error("standalone cluster logs of the failed test:\n{}", cluster.logTails(80));
             throw t;

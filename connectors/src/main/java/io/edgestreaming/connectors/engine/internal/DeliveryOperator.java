@@ -5,6 +5,7 @@ import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
+import io.edgestreaming.connectors.engine.TransportContext;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
@@ -27,6 +28,7 @@ import java.util.concurrent.RejectedExecutionException;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -56,6 +58,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryOperator.class);
     static final String STATE_NAME = "pending-blocks";
+    static final String TRANSPORT_STATE_NAME = "transport-state";
     private static final int MAX_REASON = 1000;
     /** Retry-After beyond this is capped: a wrong header must not park a destination for days. */
     private static final long MAX_RETRY_AFTER_MILLIS = Duration.ofHours(1).toMillis();
@@ -72,6 +75,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private transient DeadLetterStore deadLetters;
     private transient Backoff backoff;
     private transient ListState<Pending> state;
+    private transient ListState<byte[]> transportState;
     /** Every undelivered block of this subtask by delivery key, in arrival order. */
     private transient LinkedHashMap<String, Pending> pending;
     private transient List<Pending> unstaged;
@@ -113,6 +117,22 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         staged = new TreeMap<>();
         destinations = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
+        transportState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>(TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
+        List<byte[]> restoredTransportState = new ArrayList<>();
+        if (context.isRestored()) {
+            transportState.get().forEach(restoredTransportState::add);
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (Endpoint endpoint : endpointsByStream.values()) {
+            if (endpoint.endpointType().equals(endpointType)) {
+                endpoints.add(endpoint);
+            }
+        }
+        transport.initializeState(new TransportContext(getRuntimeContext().getJobInfo().getJobId().toHexString(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                context.getRestoredCheckpointId().orElse(-1L), endpoints), restoredTransportState);
         if (context.isRestored()) {
             // Whatever a restored snapshot holds is covered by a completed checkpoint (the restored
             // one): deliverable now, with the key and bytes fixed when it was staged.
@@ -203,6 +223,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             unstaged = new ArrayList<>();
         }
         state.update(new ArrayList<>(pending.values()));
+        transportState.update(transport.snapshotState(checkpointId));
     }
 
     @Override

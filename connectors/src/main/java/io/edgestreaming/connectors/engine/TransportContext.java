@@ -1,0 +1,25 @@
+package io.edgestreaming.connectors.engine;
+
+import io.edgestreaming.config.Endpoint;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a transport learns about its operator subtask when it starts ({@link Transport#initializeState}).
+ * A transport that names things on the destination (Kafka transactional ids) needs identities that are
+ * unique per job and subtask and stable across restarts; one that reconnects after a restore needs the
+ * endpoints before any block arrives.
+ *
+ * @param jobId the Flink job id (hex); stays the same across failover restarts of one job
+ * @param subtaskIndex index of this subtask
+ * @param parallelism number of subtasks now
+ * @param restoredCheckpointId the checkpoint restored from, or -1 on a fresh start
+ * @param endpoints every endpoint of the configuration that this operator's endpoint type serves
+ */
+public record TransportContext(String jobId, int subtaskIndex, int parallelism, long restoredCheckpointId,
+        List<Endpoint> endpoints) {
+    public TransportContext {
+        Objects.requireNonNull(jobId, "jobId");
+        endpoints = List.copyOf(endpoints);
+    }
+}
