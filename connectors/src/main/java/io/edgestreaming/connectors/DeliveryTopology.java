@@ -4,6 +4,7 @@ import io.edgestreaming.connectors.engine.NotYetSupportedTransport;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
 import io.edgestreaming.connectors.http.HttpTransport;
+import io.edgestreaming.connectors.s3.S3Transport;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ public final class DeliveryTopology {
         Map<String, TransportFactory> transports = new LinkedHashMap<>();
         transports.put(HttpTransport.ENDPOINT_TYPE, new HttpTransport.Factory());
         transports.put("kafka", new NotYetSupportedTransport.Factory("kafka"));
-        transports.put("s3", new NotYetSupportedTransport.Factory("s3"));
+        transports.put(S3Transport.ENDPOINT_TYPE, new S3Transport.Factory());
         return transports;
     }
 

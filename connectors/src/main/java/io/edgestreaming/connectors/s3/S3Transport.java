@@ -1,0 +1,322 @@
+package io.edgestreaming.connectors.s3;
+
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.engine.Outcome;
+import io.edgestreaming.connectors.engine.Prepared;
+import io.edgestreaming.connectors.engine.StagedBlock;
+import io.edgestreaming.connectors.engine.Transport;
+import io.edgestreaming.connectors.engine.TransportFactory;
+import io.edgestreaming.config.DeliveryConfig;
+import io.edgestreaming.config.Endpoint;
+import io.edgestreaming.config.S3Endpoint;
+import io.edgestreaming.config.Secret;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import java.util.zip.GZIPOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+
+/**
+ * S3 and S3-compatible object stores ({@code endpoint_type: s3}): AWS S3, MinIO, Ceph, Google Cloud
+ * Storage interoperability, ... with the AWS SDK for Java v2.
+ *
+ * <h2>Staging: the engine's write-ahead state, then one PutObject</h2>
+ * The engine keeps each block's prepared payload in checkpointed state and calls {@link #deliver}
+ * only after the checkpoint that covers it completed. So {@link #prepare} fixes everything once: the
+ * object key (the {@link Prepared#deliveryKey()}) and the exact body (gzip-compressed for
+ * {@code application/gzip}); {@link #deliver} PUTs that body under that key. A repeat (retry, or
+ * re-delivery after a restore) overwrites the same object with identical bytes: harmless. One
+ * PutObject takes up to 5 GiB and {@code max_size} is below 2 GiB, so multipart uploads are never
+ * needed and never started: none can be left open after a failure. (The alternative, parts uploaded
+ * while the checkpoint is taken and completed after it, would only move bytes out of checkpoint state
+ * at the price of uploads to abort on every restore.)
+ *
+ * <h2>Object names</h2>
+ * {@link S3ObjectKeys}: Azion's {@code <prefix>_<epoch millis>_<UUID>} or the dated layout. The UUID is
+ * derived from the block id and a digest of the block's records, so a block re-cut with identical
+ * content gets the same UUID and different content never does. The timestamp is the wall clock when
+ * the block reached the delivery operator ({@code prepare}); it is then part of the key held in
+ * state. Consequences:
+ * <ul>
+ *   <li>retries and every restore from the latest checkpoint deliver the key from state: exactly one
+ *       object per block;
+ *   <li>a restore from an OLDER checkpoint or savepoint re-cuts blocks that may already be stored;
+ *       their new timestamp makes a second object with the same UUID suffix (a duplicate that a
+ *       reader can drop by UUID), never an overwrite of different data. A time carried by the block
+ *       itself (the batcher's checkpointed first-record time) would close that gap; the Block has none
+ *       today.
+ * </ul>
+ *
+ * <h2>Requests</h2>
+ * One {@link S3Client} per destination (host, bucket, credentials), signed SigV4 for the configured
+ * region with that destination's static credentials; path-style addressing except on AWS hosts
+ * (virtual-hosted there, unless the bucket name has dots); HTTPS verified by the JDK trust store; SDK
+ * retries off (the engine retries with backoff and circuit breaking); a hard per-call timeout of
+ * {@code request_timeout}; {@code Content-MD5} so the store verifies the body; no SDK "flexible
+ * checksums" beyond what an API requires (several S3-compatible stores refuse them). The client is
+ * synchronous, so each destination has a small bounded pool of daemon threads and {@link #deliver}
+ * only hands work to it: the task thread never waits on S3.
+ *
+ * <h2>Errors</h2>
+ * Retried (dead-lettered once {@code max_retry_duration} is over): 5xx, throttling, timeouts,
+ * connection and TLS failures, and the configuration errors an operator fixes on the store side while
+ * the job runs: {@code NoSuchBucket} (the bucket must exist beforehand), {@code AccessDenied},
+ * {@code InvalidAccessKeyId}, {@code SignatureDoesNotMatch} (wrong secret key), wrong region. Permanent
+ * (dead-lettered at once): errors about the object itself that no retry can change, such as
+ * {@code EntityTooLarge} and {@code KeyTooLongError}. Reasons name the error code, the HTTP status, the
+ * bucket and a hint, and never contain the secret key.
+ */
+public final class S3Transport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(S3Transport.class);
+    public static final String ENDPOINT_TYPE = "s3";
+    public static final String TEXT_PLAIN = "text/plain";
+    public static final String APPLICATION_GZIP = "application/gzip";
+    /** Concurrent PUTs per destination; the engine's in-flight limit per destination is what bounds the queue. */
+    static final int THREADS_PER_DESTINATION = 4;
+    private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Duration requestTimeout;
+    private final LongSupplier clock;
+    private final Map<ClientKey, Destination> destinations = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public S3Transport(DeliveryConfig delivery) {
+        this(delivery, System::currentTimeMillis);
+    }
+
+    /** @param clock the wall clock that timestamps object names (tests pin it) */
+    S3Transport(DeliveryConfig delivery, LongSupplier clock) {
+        this.requestTimeout = delivery.requestTimeout();
+        this.clock = clock;
+    }
+
+    /** Factory for {@code s3} endpoints. */
+    public static final class Factory implements TransportFactory {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String endpointType() {
+            return ENDPOINT_TYPE;
+        }
+
+        @Override
+        public void validate(Endpoint endpoint) {
+            if (!(endpoint instanceof S3Endpoint s3)) {
+                throw new IllegalArgumentException("not an S3 endpoint: " + endpoint.describe());
+            }
+            URI host = s3.hostUrl();
+            if (host == null || host.getHost() == null
+                    || !("https".equalsIgnoreCase(host.getScheme()) || "http".equalsIgnoreCase(host.getScheme()))) {
+                throw new IllegalArgumentException("host_url must be an http(s) URL with a host, was " + host);
+            }
+            if (s3.bucketName() == null || s3.bucketName().isBlank()) {
+                throw new IllegalArgumentException("bucket_name is missing");
+            }
+            if (s3.region() == null || s3.region().isBlank()) {
+                throw new IllegalArgumentException("region is missing");
+            }
+            if (s3.accessKey() == null || s3.accessKey().isBlank() || s3.secretKey() == null || s3.secretKey().isEmpty()) {
+                throw new IllegalArgumentException("access_key and secret_key are required");
+            }
+            contentType(s3);
+            String prefix = S3ObjectKeys.prefixProblem(s3.objectKeyPrefix());
+            if (prefix != null) {
+                throw new IllegalArgumentException(prefix);
+            }
+        }
+
+        @Override
+        public Transport create(DeliveryConfig delivery) {
+            return new S3Transport(delivery);
+        }
+    }
+
+    @Override
+    public Prepared prepare(Block block, Endpoint endpoint) {
+        S3Endpoint s3 = (S3Endpoint) endpoint;
+        byte[] body = block.records();
+        String key = S3ObjectKeys.key(s3.objectKeyPrefix(), s3.keyLayout(), clock.getAsLong(),
+                S3ObjectKeys.contentUuid(block.blockId(), body));
+        if (APPLICATION_GZIP.equals(contentType(s3))) {
+            return new Prepared(gzip(body), key, Prepared.GZIP);
+        }
+        return new Prepared(body, key, Prepared.IDENTITY);
+    }
+
+    @Override
+    public CompletableFuture<Outcome> deliver(StagedBlock block, Endpoint endpoint) {
+        S3Endpoint s3 = (S3Endpoint) endpoint;
+        if (closed) {
+            return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
+        }
+        Destination destination = destinations.computeIfAbsent(ClientKey.of(s3), k -> new Destination(s3, requestTimeout));
+        try {
+            return CompletableFuture.supplyAsync(() -> destination.put(block, s3), destination.executor)
+                    // Belt and braces: the SDK's own call timeout should always fire first.
+                    .orTimeout(requestTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
+                    .exceptionally(error -> S3Errors.classify(error, s3, requestTimeout));
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
+        }
+    }
+
+    /** The stored Content-Type: {@code text/plain} (Azion's {@code plain/text}) or {@code application/gzip}. */
+    static String contentType(S3Endpoint s3) {
+        String type = s3.contentType() == null ? TEXT_PLAIN : s3.contentType().trim().toLowerCase(Locale.ROOT);
+        return switch (type) {
+            case "text/plain", "plain/text", "" -> TEXT_PLAIN;
+            case APPLICATION_GZIP -> APPLICATION_GZIP;
+            default -> throw new IllegalArgumentException(
+                    "content_type must be plain/text, text/plain or application/gzip, was " + s3.contentType());
+        };
+    }
+
+    static byte[] gzip(byte[] body) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(64, body.length / 4));
+        try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 8192)) {
+            gz.write(body);
+        } catch (IOException e) {
+            throw new IllegalStateException("gzip into memory failed", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Destination d : destinations.values()) {
+            d.close();
+        }
+        destinations.clear();
+    }
+
+    /** What identifies one client: destination id has host, bucket and access key; the secret may differ. */
+    private record ClientKey(String destinationId, String region, Secret secret) {
+        static ClientKey of(S3Endpoint s3) {
+            return new ClientKey(s3.destinationId(), s3.region(), s3.secretKey());
+        }
+    }
+
+    /** One destination's client (built lazily on its own thread) and bounded thread pool. */
+    private static final class Destination {
+        private static final AtomicInteger THREADS = new AtomicInteger();
+        final ThreadPoolExecutor executor;
+        private final Duration requestTimeout;
+        private final String description;
+        private S3Client client;
+        private boolean closed;
+
+        Destination(S3Endpoint s3, Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
+            this.description = s3.describe();
+            this.executor = new ThreadPoolExecutor(THREADS_PER_DESTINATION, THREADS_PER_DESTINATION, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "s3-delivery-" + THREADS.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            this.executor.allowCoreThreadTimeOut(true);
+        }
+
+        Outcome put(StagedBlock block, S3Endpoint s3) {
+            S3Client c = client(s3);
+            if (c == null) {
+                return Outcome.retry("S3 transport closing");
+            }
+            byte[] payload = block.payload();
+            PutObjectRequest request = PutObjectRequest.builder()
+                    .bucket(s3.bucketName())
+                    .key(block.deliveryKey())
+                    .contentType(contentType(s3))
+                    .contentLength((long) payload.length)
+                    .contentMD5(md5(payload))
+                    .build();
+            c.putObject(request, RequestBody.fromContentProvider(
+                    ContentStreamProvider.fromByteArrayUnsafe(payload), payload.length, contentType(s3)));
+            return Outcome.delivered();
+        }
+
+        private synchronized S3Client client(S3Endpoint s3) {
+            if (closed) {
+                return null;
+            }
+            if (client == null) {
+                client = build(s3, requestTimeout);
+                LOG.info("S3 client for {} (region {}, {} addressing)", description, s3.region(),
+                        pathStyle(s3) ? "path-style" : "virtual-hosted");
+            }
+            return client;
+        }
+
+        synchronized void close() {
+            closed = true;
+            executor.shutdownNow();
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        }
+    }
+
+    static S3Client build(S3Endpoint s3, Duration requestTimeout) {
+        Duration connect = requestTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? requestTimeout : MAX_CONNECT_TIMEOUT;
+        return S3Client.builder()
+                .endpointOverride(s3.hostUrl())
+                .region(Region.of(s3.region()))
+                .forcePathStyle(pathStyle(s3))
+                // HttpURLConnection mishandles an early refusal of "Expect: 100-continue" (the store's
+                // error code is lost as "Error writing request body"); blocks are small, send them whole.
+                .serviceConfiguration(c -> c.expectContinueEnabled(false))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(s3.accessKey(), s3.secretKey().reveal())))
+                .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(connect).socketTimeout(requestTimeout).build())
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .overrideConfiguration(o -> o
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallTimeout(requestTimeout)
+                        .apiCallAttemptTimeout(requestTimeout))
+                .build();
+    }
+
+    /** Path-style for custom hosts; AWS prefers virtual-hosted, which TLS allows only for dot-free bucket names. */
+    static boolean pathStyle(S3Endpoint s3) {
+        String host = s3.hostUrl().getHost() == null ? "" : s3.hostUrl().getHost().toLowerCase(Locale.ROOT);
+        boolean aws = host.equals("amazonaws.com") || host.endsWith(".amazonaws.com");
+        return !aws || s3.bucketName().contains(".");
+    }
+
+    private static String md5(byte[] payload) {
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("MD5").digest(payload));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
