@@ -13,6 +13,9 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -98,7 +101,7 @@ public final class EventParser {
                     + " bytes exceeds the limit of " + maxEventBytes + " bytes", -1);
         }
         checkEncoding(raw);
-        event.reset();
+        event.reset(raw);
         nextGeneration();
         JsonParser p = null;
         try {
@@ -111,39 +114,7 @@ public final class EventParser {
                 throw new MalformedEventException(Reason.NOT_AN_OBJECT,
                         "event must be a JSON object, got " + describe(t), offset(p.currentTokenLocation()));
             }
-            String key;
-            while ((key = p.nextFieldName()) != null) {
-                int slot = index.slot(key);
-                if (slot < 0) {
-                    checkOtherKey(key, p);
-                    t = p.nextToken();
-                    if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-                        p.skipChildren();
-                    }
-                    continue;
-                }
-                if (event.seen(slot)) {
-                    throw duplicate(key, p);
-                }
-                t = p.nextToken();
-                switch (t) {
-                    case VALUE_STRING -> {
-                        if (!copyPlainString(p, raw, slot)) {
-                            event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-                        }
-                    }
-                    case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
-                            event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-                    case VALUE_NULL -> event.putNull(slot);
-                    case START_OBJECT, START_ARRAY -> {
-                        nested.setLength(0);
-                        render(p, t);
-                        event.put(slot, nested);
-                    }
-                    default -> throw new MalformedEventException(Reason.NOT_JSON,
-                            "unexpected " + t + " for key " + Names.quote(key), offset(p.currentTokenLocation()));
-                }
-            }
+            readFields(p, raw);
             if (p.currentToken() != JsonToken.END_OBJECT) {
                 throw new MalformedEventException(Reason.NOT_JSON, "expected a key or the end of the object, got "
                         + describe(p.currentToken()), offset(p.currentTokenLocation()));
@@ -208,6 +179,54 @@ public final class EventParser {
         return ctx.getCurrentName();
     }
 
+    /** The hot loop, kept small so the JIT inlines Jackson's calls into it; rare cases live elsewhere. */
+    private void readFields(JsonParser p, byte[] raw) throws IOException, MalformedEventException {
+        final VariableIndex index = this.index;
+        final ParsedEvent event = this.event;
+        String key;
+        while ((key = p.nextFieldName()) != null) {
+            int slot = index.slot(key);
+            if (slot < 0) {
+                skipOther(key, p);
+                continue;
+            }
+            if (event.seen(slot)) {
+                throw duplicate(key, p);
+            }
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.VALUE_STRING) {
+                if (!copyPlainString(p, raw, slot)) {
+                    event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+                }
+            } else {
+                readOther(key, slot, t, p);
+            }
+        }
+    }
+
+    private void skipOther(String key, JsonParser p) throws IOException, MalformedEventException {
+        checkOtherKey(key, p);
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+            p.skipChildren();
+        }
+    }
+
+    private void readOther(String key, int slot, JsonToken t, JsonParser p) throws IOException, MalformedEventException {
+        switch (t) {
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
+                    event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+            case VALUE_NULL -> event.putNull(slot);
+            case START_OBJECT, START_ARRAY -> {
+                nested.setLength(0);
+                render(p, t);
+                event.put(slot, nested);
+            }
+            default -> throw new MalformedEventException(Reason.NOT_JSON,
+                    "unexpected " + t + " for key " + Names.quote(key), offset(p.currentTokenLocation()));
+        }
+    }
+
     /**
      * Fast path for the common string value: when its bytes in the event are printable ASCII (escapes
      * included), they already are the escaped form we write, so copy them without decoding. Jackson
@@ -225,10 +244,17 @@ public final class EventParser {
         final int start = (int) tokenStart;
         final int end = raw.length;
         int i = start;
-        while (i < end) {
+        while (true) {
+            // 8 bytes at a time while none of them needs a closer look.
+            while (i + 8 <= end && !needsLook((long) LONGS.get(raw, i))) {
+                i += 8;
+            }
+            if (i >= end) {
+                return false;
+            }
             byte b = raw[i];
             if (b == '"') {
-                event.putRaw(slot, raw, start, i - start);
+                event.putInPlace(slot, start, i - start);
                 return true;
             }
             if (b == '\\') {
@@ -239,7 +265,27 @@ public final class EventParser {
                 i++;
             }
         }
-        return false;
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /**
+     * Whether any of the 8 bytes is non-ASCII, a control byte, {@code "}, backslash or DEL (classic
+     * SWAR zero-byte tests; false positives only send us to the exact byte-wise check).
+     */
+    private static boolean needsLook(long w) {
+        long nonAscii = w & HIGHS;
+        long control = (w - 0x20 * ONES) & ~w & HIGHS;
+        long quote = hasZeroByte(w ^ ('"' * ONES));
+        long backslash = hasZeroByte(w ^ ('\\' * ONES));
+        long del = hasZeroByte(w ^ (0x7F * ONES));
+        return (nonAscii | control | quote | backslash | del) != 0;
+    }
+
+    private static long hasZeroByte(long v) {
+        return (v - ONES) & ~v & HIGHS;
     }
 
     private static void checkEncoding(byte[] raw) throws MalformedEventException {
@@ -251,7 +297,6 @@ public final class EventParser {
     }
 
     private void checkNothingAfter(JsonParser p) throws MalformedEventException {
-        long at = offset(p.currentLocation());
         try {
             JsonToken after = p.nextToken();
             if (after != null) {
@@ -260,7 +305,8 @@ public final class EventParser {
             }
         } catch (IOException e) {
             throw new MalformedEventException(Reason.NOT_JSON, "trailing content after the event object: "
-                    + cap(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), at);
+                    + cap(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()),
+                    e instanceof JsonProcessingException j ? offset(j.getLocation()) : -1);
         }
     }
 
@@ -318,6 +364,10 @@ public final class EventParser {
     private void nextGeneration() {
         generation++;
         otherKeysCount = 0;
+        if (otherKeys.length > 4096) { // an event with thousands of extra keys must not pin the table
+            otherKeys = new String[64];
+            otherKeysSeen = new int[64];
+        }
         if (generation == 0) {
             java.util.Arrays.fill(otherKeysSeen, 0);
             generation = 1;

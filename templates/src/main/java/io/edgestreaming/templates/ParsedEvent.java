@@ -8,14 +8,24 @@ import java.util.Arrays;
  * copied into output records.
  *
  * <p>Owned by its parser and REUSED: the next {@code parse} call of the same parser (successful or not)
- * overwrites it. Project it, read what you need, then let go; never keep it across parse calls.
+ * overwrites it. Project it, read what you need, then let go; never keep it across parse calls. It may
+ * point into the raw event's byte array, so do not modify that array while using the result.
  */
 public final class ParsedEvent {
+    private static final int SHRINK_ABOVE = 1 << 20;
+
     private final DataSource dataSource;
     private final VariableIndex index;
     /** Escaped values of this event, back to back. */
     private byte[] buffer = new byte[4096];
     private int used;
+    /** The raw event: plain-ASCII values are referenced in place. */
+    private byte[] input;
+    /**
+     * Per slot: whether the value lies in {@link #input} rather than {@link #buffer}. A boolean, not a
+     * byte[] reference per slot, because reference stores pay a GC write barrier on every field.
+     */
+    private final boolean[] inInput;
     private final int[] offsets;
     /** Escaped length per slot, or -1 when absent or null. Valid only where seen[slot] == generation. */
     private final int[] lengths;
@@ -28,6 +38,7 @@ public final class ParsedEvent {
     ParsedEvent(DataSource dataSource) {
         this.dataSource = dataSource;
         this.index = VariableIndex.of(dataSource);
+        this.inInput = new boolean[index.size()];
         this.offsets = new int[index.size()];
         this.lengths = new int[index.size()];
         this.seen = new int[index.size()];
@@ -66,18 +77,22 @@ public final class ParsedEvent {
             return null;
         }
         int len = lengthOf(slot);
-        return len < 0 ? null : JsonAscii.unescape(buffer, offsets[slot], len);
+        return len < 0 ? null : JsonAscii.unescape(sourceOf(slot), offsets[slot], len);
     }
 
     // ---- used by EventParser and CompiledTemplate
 
-    void reset() {
+    void reset(byte[] raw) {
+        input = raw;
         generation++;
         if (generation == 0) { // wrapped after 2^32 events: start over so no stale stamp matches
             Arrays.fill(seen, 0);
             generation = 1;
         }
         used = 0;
+        if (buffer.length > SHRINK_ABOVE) { // one huge event must not pin megabytes for good
+            buffer = new byte[4096];
+        }
         routingDecoded = false;
         client = null;
         host = null;
@@ -104,15 +119,21 @@ public final class ParsedEvent {
         record(slot, end);
     }
 
-    /** {@code src[off, off+len)} is already printable-ASCII JSON string content. */
-    void putRaw(int slot, byte[] src, int off, int len) {
-        ensure(len);
-        System.arraycopy(src, off, buffer, used, len);
-        record(slot, used + len);
+    /**
+     * {@code input[off, off+len)} is already printable-ASCII JSON string content: reference it in place
+     * (the raw event must stay unchanged while this event is used, which holds for the byte[] a Kafka
+     * deserializer hands over).
+     */
+    void putInPlace(int slot, int off, int len) {
+        seen[slot] = generation;
+        inInput[slot] = true;
+        offsets[slot] = off;
+        lengths[slot] = len;
     }
 
     private void record(int slot, int end) {
         seen[slot] = generation;
+        inInput[slot] = false; // offsets stay valid when the buffer grows: copyOf keeps earlier bytes
         offsets[slot] = used;
         lengths[slot] = end - used;
         used = end;
@@ -133,8 +154,8 @@ public final class ParsedEvent {
         return offsets[slot];
     }
 
-    byte[] buffer() {
-        return buffer;
+    byte[] sourceOf(int slot) {
+        return inInput[slot] ? input : buffer;
     }
 
     private void decodeRouting() {

@@ -45,6 +45,57 @@ class EventParserTest {
     }
 
     @Test
+    void escapesInTheInputArePassedThroughAndDecodedByValue() throws Exception {
+        CompiledTemplate t = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"u\":\"$request_uri\"}"));
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] body = SampleEvents.bytes("{\"request_uri\":\"\\/a\\u00E9\\t\\\"b\\\\\"}");
+        byte[] withBom = new byte[bom.length + body.length];
+        System.arraycopy(bom, 0, withBom, 0, 3);
+        System.arraycopy(body, 0, withBom, 3, body.length);
+        for (byte[] raw : new byte[][] {body, withBom}) {
+            ParsedEvent e = http.parse(raw);
+            assertThat(e.value("request_uri")).isEqualTo("/a\u00e9\t\"b\\");
+            assertThat(new String(t.project(e), StandardCharsets.US_ASCII))
+                    .isEqualTo("{\"u\":\"\\/a\\u00E9\\t\\\"b\\\\\"}");
+        }
+    }
+
+    @Test
+    void everySpecialCharacterIsFoundAtEveryPositionOfAWord() throws Exception {
+        // The ASCII fast path reads 8 bytes at a time: put each troublesome character at every offset.
+        CompiledTemplate t = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"u\":\"$request_uri\"}"));
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        String[][] specials = {{"\\\"", "\""}, {"\\\\", "\\"}, {"\u00e9", "\u00e9"}, {"\u007f", "\u007f"},
+                {"\\u0001", "\u0001"}, {"\uD83D\uDE00", "\uD83D\uDE00"}, {"\\/", "/"}};
+        for (int length = 1; length <= 24; length++) {
+            for (int at = 0; at < length; at++) {
+                for (String[] special : specials) {
+                    String before = "a".repeat(at);
+                    String after = "b".repeat(length - at - 1);
+                    String json = "{\"request_uri\":\"" + before + special[0] + after + "\",\"host\":\"h\"}";
+                    String expected = before + special[1] + after;
+                    ParsedEvent e = http.parse(SampleEvents.bytes(json));
+                    assertThat(e.value("request_uri")).as(json).isEqualTo(expected);
+                    byte[] record = t.project(e);
+                    assertThat(mapper.readTree(record).get("u").asText()).as(json).isEqualTo(expected);
+                    for (byte b : record) {
+                        assertThat(b).as(json).isBetween((byte) 0x20, (byte) 0x7E);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void controlCharactersAndDelAreEscaped() throws Exception {
+        CompiledTemplate t = CompiledTemplate.compile(Templates.custom(DataSource.HTTP, "{\"u\":\"$request_uri\"}"));
+        ParsedEvent e = http.parse(SampleEvents.bytes("{\"request_uri\":\"a\u007fb\\u0000c\\u001f\"}"));
+        assertThat(new String(t.project(e), StandardCharsets.US_ASCII))
+                .isEqualTo("{\"u\":\"a\\u007fb\\u0000c\\u001f\"}");
+        assertThat(e.value("request_uri")).isEqualTo("a\u007fb\u0000c\u001f");
+    }
+
+    @Test
     void hostAndClientAreNullWhenAbsentOrNull() throws Exception {
         ParsedEvent e = http.parse(SampleEvents.bytes("{\"host\":null}"));
         assertThat(e.host()).isNull();

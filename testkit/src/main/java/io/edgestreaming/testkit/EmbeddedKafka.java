@@ -41,7 +41,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real single-node Kafka 4.2 cluster (KRaft, combined broker+controller) in this JVM, built from Kafka's own
- * test kit. Transactions work with one replica (the transaction log settings are lowered to 1).
+ * test kit. Transactions work with one replica (the transaction log settings are lowered to 1), and
+ * transaction.max.timeout.ms is raised to {@link #TRANSACTION_MAX_TIMEOUT}. Topics are NOT auto-created
+ * (auto.create.topics.enable=false, so "topic does not exist" can be tested): call {@link #createTopic}.
+ * Any default can be overridden with {@link #start(Map)} or {@link Builder#brokerProp}.
  *
  * <p>Always has a PLAINTEXT listener ({@link #bootstrapServers()}), used by the helpers of this class.
  * Optionally a second listener ({@link #secureBootstrapServers()}) with TLS (the {@link TestTls} certificate),
