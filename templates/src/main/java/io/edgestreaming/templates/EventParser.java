@@ -8,7 +8,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.base.ParserBase;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
@@ -68,15 +67,14 @@ public final class EventParser {
         this.maxEventBytes = maxEventBytes;
         this.index = VariableIndex.of(source);
         this.event = new ParsedEvent(source);
-        this.factory = JsonFactory.builder()
+        this.factory = new EventJsonParser.Factory((com.fasterxml.jackson.core.JsonFactoryBuilder) JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_NESTING_DEPTH)
                         // The byte limit is the bound; let every token up to it through.
                         .maxStringLength(maxEventBytes)
                         .maxNumberLength(maxEventBytes)
                         .maxNameLength(maxEventBytes)
-                        .build())
-                .build();
+                        .build()));
     }
 
     public DataSource dataSource() {
@@ -228,42 +226,78 @@ public final class EventParser {
     }
 
     /**
-     * Fast path for the common string value: when its bytes in the event are printable ASCII (escapes
-     * included), they already are the escaped form we write, so copy them without decoding. Jackson
-     * still skips (and validates: escapes, termination) the string on the next token, so a broken one
-     * fails the whole event. Anything else (non-ASCII, control bytes, DEL) takes the decoding path.
+     * Fast path for the common string value: when its bytes in the event are printable ASCII with valid
+     * escapes, they already are the escaped form we write, so reference them in place without decoding
+     * and tell the parser where the string ends (it would otherwise scan it again). Anything else
+     * (non-ASCII, control bytes, DEL, a broken escape, no closing quote) takes Jackson's decoding path,
+     * which validates and reports.
      */
     private boolean copyPlainString(JsonParser p, byte[] raw, int slot) {
-        if (!(p instanceof ParserBase base)) {
+        if (!(p instanceof EventJsonParser parser)) {
             return false;
         }
-        long tokenStart = base.getTokenCharacterOffset(); // first byte after the opening quote
-        if (tokenStart <= 0 || tokenStart >= raw.length || raw[(int) tokenStart - 1] != '"') {
+        final int start = parser.pendingStringStart(); // first byte after the opening quote
+        if (start <= 0 || start >= raw.length || raw[start - 1] != '"') {
             return false;
         }
-        final int start = (int) tokenStart;
         final int end = raw.length;
         int i = start;
         while (true) {
-            // 8 bytes at a time while none of them needs a closer look.
-            while (i + 8 <= end && !needsLook((long) LONGS.get(raw, i))) {
-                i += 8;
-            }
-            if (i >= end) {
-                return false;
+            if (i + 8 <= end) {
+                // 8 bytes at a time; the lowest flagged byte is exactly the first one needing a look.
+                long mask = specialBytes((long) LONGS.get(raw, i));
+                if (mask == 0) {
+                    i += 8;
+                    continue;
+                }
+                i += Long.numberOfTrailingZeros(mask) >>> 3;
+            } else {
+                if (i >= end) {
+                    return false;
+                }
+                byte b = raw[i];
+                if (b != '"' && b != '\\' && b >= 0x20 && b != 0x7F) {
+                    i++;
+                    continue;
+                }
             }
             byte b = raw[i];
             if (b == '"') {
                 event.putInPlace(slot, start, i - start);
+                parser.finishStringAt(i);
                 return true;
             }
-            if (b == '\\') {
-                i += 2;
-            } else if (b < 0x20 || b == 0x7F) { // negative: a byte of a multi-byte UTF-8 sequence
-                return false;
-            } else {
-                i++;
+            if (b != '\\') {
+                return false; // non-ASCII, control byte or DEL: the decoding path escapes it
             }
+            i = validEscapeEnd(raw, i);
+            if (i < 0) {
+                return false; // let Jackson report it
+            }
+        }
+    }
+
+    /** End of the JSON escape starting at {@code raw[at]} (a backslash), or -1 when it is not valid. */
+    private static int validEscapeEnd(byte[] raw, int at) {
+        if (at + 1 >= raw.length) {
+            return -1;
+        }
+        switch (raw[at + 1]) {
+            case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+                return at + 2;
+            case 'u':
+                if (at + 6 > raw.length) {
+                    return -1;
+                }
+                for (int k = at + 2; k < at + 6; k++) {
+                    int c = raw[k];
+                    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+                        return -1;
+                    }
+                }
+                return at + 6;
+            default:
+                return -1;
         }
     }
 
@@ -272,16 +306,16 @@ public final class EventParser {
     private static final long HIGHS = 0x8080808080808080L;
 
     /**
-     * Whether any of the 8 bytes is non-ASCII, a control byte, {@code "}, backslash or DEL (classic
-     * SWAR zero-byte tests; false positives only send us to the exact byte-wise check).
+     * High bit set in each of the 8 bytes that is non-ASCII, a control byte, {@code "}, backslash or DEL
+     * (classic SWAR zero-byte tests: bytes above a flagged one may be flagged falsely, the lowest never is).
      */
-    private static boolean needsLook(long w) {
+    private static long specialBytes(long w) {
         long nonAscii = w & HIGHS;
         long control = (w - 0x20 * ONES) & ~w & HIGHS;
         long quote = hasZeroByte(w ^ ('"' * ONES));
         long backslash = hasZeroByte(w ^ ('\\' * ONES));
         long del = hasZeroByte(w ^ (0x7F * ONES));
-        return (nonAscii | control | quote | backslash | del) != 0;
+        return nonAscii | control | quote | backslash | del;
     }
 
     private static long hasZeroByte(long v) {

@@ -135,6 +135,13 @@ class EventParserTest {
         assertThat(refused("   ").getMessage()).contains("no JSON value");
         assertThat(refused("{\"host\":\"h\" \"status\":1}").reason()).isEqualTo(Reason.NOT_JSON);
         assertThat(refused("{\"host\":h}").getMessage()).contains("key \"host\"");
+        // Broken escapes, in values read (fast ASCII path) and in values skipped.
+        for (String bad : new String[] {"{\"host\":\"a\\xb\"}", "{\"host\":\"a\\u12G4\"}", "{\"host\":\"a\\u12\"}",
+                "{\"other\":\"a\\qb\"}"}) {
+            MalformedEventException e2 = refused(bad);
+            assertThat(e2.reason()).as(bad).isEqualTo(Reason.NOT_JSON);
+            assertThat(e2.getMessage()).as(bad).contains("escape");
+        }
     }
 
     @Test
