@@ -1,6 +1,6 @@
 package io.edgestreaming.connectors;
 
-import io.edgestreaming.connectors.engine.NotYetSupportedTransport;
+import io.edgestreaming.connectors.kafka.KafkaTransport;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
 import io.edgestreaming.connectors.http.HttpTransport;
@@ -25,10 +25,6 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * <p>An operator exists for every endpoint type whether or not the configuration uses it today, with
  * a fixed uid ({@code delivery-<type>}): a later configuration that drops the last stream of a type
  * still finds a home for that type's pending blocks when it restores.
- *
- * <p>Until their transports land, {@code kafka} and {@code s3} blocks go through the engine with
- * {@link NotYetSupportedTransport}: staged, then dead-lettered with the reason
- * {@value NotYetSupportedTransport#REASON}. Nothing is silently lost.
  */
 public final class DeliveryTopology {
     /** Operator uid prefix; stable so savepoints keep restoring. */
@@ -40,7 +36,7 @@ public final class DeliveryTopology {
     public static Map<String, TransportFactory> transports() {
         Map<String, TransportFactory> transports = new LinkedHashMap<>();
         transports.put(HttpTransport.ENDPOINT_TYPE, new HttpTransport.Factory());
-        transports.put("kafka", new NotYetSupportedTransport.Factory("kafka"));
+        transports.put(KafkaTransport.ENDPOINT_TYPE, new KafkaTransport.Factory());
         transports.put(S3Transport.ENDPOINT_TYPE, new S3Transport.Factory());
         return transports;
     }

@@ -1,0 +1,70 @@
+package io.edgestreaming.connectors.kafka;
+
+import io.edgestreaming.config.DeliveryConfig;
+import io.edgestreaming.config.KafkaEndpoint;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Producer properties of one Kafka destination. Every wait is bounded by the engine's request timeout
+ * (capped at 30 s), so a dead or refusing cluster costs a bounded time on the lane's own thread and
+ * never on the task thread. The returned properties hold the SASL password: never log them.
+ */
+final class KafkaClientConfig {
+    /** Client-side cap of one request; the broker's message.max.bytes decides what it accepts. */
+    static final int MAX_REQUEST_SIZE = 64 << 20;
+    private static final Duration MAX_WAIT = Duration.ofSeconds(30);
+
+    private KafkaClientConfig() {}
+
+    static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+        long wait = Math.max(1000, Math.min(delivery.requestTimeout().toMillis(), MAX_WAIT.toMillis()));
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoint.bootstrapServers());
+        p.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(transactionTimeout(endpoint).toMillis()));
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, endpoint.compression() == null ? "none" : endpoint.compression());
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_REQUEST_SIZE));
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(wait));
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(wait));
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(wait));
+        p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
+        p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Long.toString(Math.min(wait, 10_000)));
+        p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Long.toString(Math.min(wait, 10_000)));
+        KafkaEndpoint.Sasl sasl = endpoint.sasl();
+        String protocol = endpoint.useTls() ? (sasl == null ? "SSL" : "SASL_SSL") : (sasl == null ? "PLAINTEXT" : "SASL_PLAINTEXT");
+        p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+        if (endpoint.useTls() && endpoint.caFile() != null && !endpoint.caFile().isBlank()) {
+            p.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
+            p.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, endpoint.caFile());
+        }
+        if (sasl != null) {
+            p.put(SaslConfigs.SASL_MECHANISM, sasl.mechanism());
+            String module = sasl.mechanism().equals("PLAIN")
+                    ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                    : "org.apache.kafka.common.security.scram.ScramLoginModule";
+            p.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + jaasEscape(sasl.username())
+                    + "\" password=\"" + jaasEscape(sasl.password().reveal()) + "\";");
+        }
+        return p;
+    }
+
+    /** The endpoint's transaction timeout, 10 minutes when unset (below the brokers' default 15 min maximum). */
+    static Duration transactionTimeout(KafkaEndpoint endpoint) {
+        return endpoint.transactionTimeout() == null ? Duration.ofMinutes(10) : endpoint.transactionTimeout();
+    }
+
+    private static String jaasEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+}

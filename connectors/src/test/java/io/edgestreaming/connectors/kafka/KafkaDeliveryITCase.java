@@ -1,0 +1,243 @@
+package io.edgestreaming.connectors.kafka;
+
+import static io.edgestreaming.connectors.Fixtures.block;
+import static io.edgestreaming.connectors.Fixtures.delivery;
+import static io.edgestreaming.connectors.Fixtures.job;
+import static io.edgestreaming.connectors.Fixtures.stream;
+import static io.edgestreaming.connectors.kafka.KafkaFixtures.blockMessage;
+import static io.edgestreaming.connectors.kafka.KafkaFixtures.endpoint;
+import static io.edgestreaming.connectors.kafka.KafkaFixtures.read;
+import static io.edgestreaming.connectors.kafka.KafkaFixtures.readNow;
+import static io.edgestreaming.connectors.kafka.KafkaFixtures.recordMessages;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.KafkaEndpoint;
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.engine.internal.DeliveryHarness;
+import io.edgestreaming.testkit.EmbeddedKafka;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Kafka transport on the real delivery engine (Flink's operator harness) against two real
+ * in-process KRaft clusters: exactly the expected messages, keys and headers reach read_committed
+ * consumers, in both message formats, nothing before its checkpoint completes, and nothing is lost or
+ * duplicated across a failure and restore, including a transaction the broker aborted meanwhile.
+ */
+class KafkaDeliveryITCase {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final AtomicInteger TOPICS = new AtomicInteger();
+    private static EmbeddedKafka clusterA;
+    private static EmbeddedKafka clusterB;
+
+    @TempDir
+    Path deadLetters;
+
+    @BeforeAll
+    static void startClusters() {
+        // A short abort-check interval lets the "transaction timed out while down" case run in seconds.
+        Map<String, String> props = Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500");
+        clusterA = EmbeddedKafka.start(props);
+        clusterB = EmbeddedKafka.start(props);
+    }
+
+    @AfterAll
+    static void stopClusters() {
+        if (clusterA != null) {
+            clusterA.close();
+        }
+        if (clusterB != null) {
+            clusterB.close();
+        }
+    }
+
+    private static String topic(EmbeddedKafka kafka, int partitions) {
+        String topic = "t" + TOPICS.incrementAndGet();
+        kafka.createTopic(topic, partitions);
+        return topic;
+    }
+
+    @Test
+    void bothFormatsOnTwoClustersExactlyOnceAndOnlyAfterTheCheckpoint() throws Exception {
+        String recordTopic = topic(clusterA, 2);
+        String blockTopic = topic(clusterB, 1);
+        JobConfig config = job(deadLetters, delivery(),
+                stream(1, endpoint(clusterA, recordTopic, KafkaEndpoint.MessageFormat.RECORD, "gzip")),
+                stream(2, endpoint(clusterB, blockTopic, KafkaEndpoint.MessageFormat.BLOCK, "lz4")));
+        List<Block> toA = List.of(block(1, "a.example.com", 0, 3), block(1, "b.example.com", 0, 2), block(1, "a.example.com", 1, 4));
+        List<Block> toB = List.of(block(2, "a.example.com", 0, 5), block(2, "c.example.com", 0, 1));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            toA.forEach(b -> process(h, b));
+            toB.forEach(b -> process(h, b));
+            h.snapshot(1);
+            // Written and prepared, but the checkpoint has not completed: invisible.
+            assertThat(readNow(clusterA, recordTopic)).isEmpty();
+            assertThat(readNow(clusterB, blockTopic)).isEmpty();
+
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).as("all blocks acknowledged").isTrue();
+
+            List<String> expectedA = new ArrayList<>();
+            toA.forEach(b -> expectedA.addAll(recordMessages(b)));
+            assertThat(read(clusterA, recordTopic, expectedA.size())).containsExactlyInAnyOrderElementsOf(expectedA);
+            assertThat(read(clusterB, blockTopic, toB.size())).containsExactly(blockMessage(toB.get(0)), blockMessage(toB.get(1)));
+
+            // A second round in the same run: one more transaction per destination, still exactly once.
+            Block later = block(2, "a.example.com", 1, 2);
+            process(h, later);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(read(clusterB, blockTopic, 3)).containsExactly(blockMessage(toB.get(0)), blockMessage(toB.get(1)), blockMessage(later));
+        }
+    }
+
+    @Test
+    void restoreCommitsThePreparedTransactionOnceAndAbortsWhatTheFailedAttemptLeftOpen() throws Exception {
+        String topicA = topic(clusterA, 1);
+        String topicB = topic(clusterB, 1);
+        JobConfig config = job(deadLetters, delivery(),
+                stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.RECORD, "none")),
+                stream(2, endpoint(clusterB, topicB, KafkaEndpoint.MessageFormat.BLOCK, "zstd")));
+        Block a0 = block(1, "example.com", 0, 2);
+        Block b0 = block(2, "example.com", 0, 1);
+        Block a1 = block(1, "example.com", 1, 3);
+        Block b1 = block(2, "example.com", 1, 1);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, a0);
+            process(h, b0);
+            checkpoint1 = h.snapshot(1);
+            // The failed attempt goes on: later blocks are written in transactions of checkpoint 2,
+            // which never completes. Then the task dies before checkpoint 1's notification.
+            process(h, a1);
+            process(h, b1);
+            h.snapshot(2);
+        }
+        assertThat(readNow(clusterA, topicA)).isEmpty();
+
+        // Restore from checkpoint 1; the source replays a1 and b1.
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).as("checkpoint 1's blocks committed on restore").isTrue();
+            process(h, a1);
+            process(h, b1);
+            h.snapshot(3);
+            h.complete(3);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        List<String> expectedA = new ArrayList<>(recordMessages(a0));
+        expectedA.addAll(recordMessages(a1));
+        // An open transaction of the failed attempt would hold back everything after it: all five arrive.
+        assertThat(read(clusterA, topicA, expectedA.size())).containsExactlyElementsOf(expectedA);
+        assertThat(read(clusterB, topicB, 2)).containsExactly(blockMessage(b0), blockMessage(b1));
+    }
+
+    @Test
+    void restoreAfterTheCommitDoesNotDuplicate() throws Exception {
+        String topicA = topic(clusterA, 1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "snappy")));
+        Block a0 = block(1, "example.com", 0, 2);
+        Block a1 = block(1, "example.com", 1, 2);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, a0);
+            checkpoint1 = h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(a0));
+        }
+        // Checkpoint 1 still holds a0 and its (now committed) transaction: committing it again is a no-op.
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            process(h, a1);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(read(clusterA, topicA, 2)).containsExactly(blockMessage(a0), blockMessage(a1));
+    }
+
+    @Test
+    void aTransactionTheBrokerAbortedWhileTheJobWasDownIsReportedAndItsBlocksWrittenAgain() throws Exception {
+        String topicA = topic(clusterA, 1);
+        KafkaEndpoint shortTimeout = new KafkaEndpoint(clusterA.bootstrapServers(), topicA, false, null, null,
+                KafkaEndpoint.MessageFormat.BLOCK, "none", Duration.ofSeconds(2));
+        JobConfig config = job(deadLetters, delivery(), stream(1, shortTimeout));
+        Block a0 = block(1, "example.com", 0, 2);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, a0);
+            checkpoint1 = h.snapshot(1);
+        }
+        // "Down" longer than transaction_timeout: the broker aborts the prepared transaction.
+        Thread.sleep(4000);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            // The recommit fails (fenced), is reported, and a0 waits for the next checkpoint.
+            h.runMailsFor(Duration.ofMillis(1500));
+            assertThat(h.pending()).isEqualTo(1);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(a0));
+        assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
+    @Test
+    void aBlockLargerThanTheTopicAcceptsIsDeadLetteredWithAClearReasonAndTheOthersStillArrive() throws Exception {
+        String topicA = "t" + TOPICS.incrementAndGet();
+        clusterA.createTopic(topicA, 1, Map.of("max.message.bytes", "2000"));
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        Block big = block(1, "example.com", 0, 200);
+        Block small = block(1, "example.com", 1, 2);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, big);
+            process(h, small);
+            h.snapshot(1);
+            h.complete(1);
+            h.runMailsFor(Duration.ofMillis(500));
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(small));
+        List<com.fasterxml.jackson.databind.JsonNode> manifests = KafkaFixtures.manifests(deadLetters);
+        assertThat(manifests).hasSize(1);
+        assertThat(manifests.get(0).get("block_id").asText()).isEqualTo(big.blockId());
+        assertThat(manifests.get(0).get("reason").asText()).contains("is larger than").contains(topicA);
+        assertThat(manifests.get(0).get("attempts").asInt()).isEqualTo(1);
+    }
+
+    /**
+     * Runs outcomes and moves the harness's processing time on (the engine's retry timers run on it)
+     * until nothing is pending.
+     */
+    static boolean awaitDelivered(DeliveryHarness h) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (h.runMailsUntil(() -> h.pending() == 0, Duration.ofMillis(200))) {
+                return true;
+            }
+            h.advance(Duration.ofMillis(500));
+        }
+        return false;
+    }
+
+    static void process(DeliveryHarness h, Block b) {
+        try {
+            h.process(b);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
