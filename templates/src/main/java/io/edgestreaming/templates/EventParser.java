@@ -2,7 +2,6 @@ package io.edgestreaming.templates;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
@@ -20,8 +19,10 @@ import java.util.Set;
 
 /**
  * Reads one raw event (a JSON object whose keys are variable names without {@code $}) in a single
- * streaming pass into a reusable {@link ParsedEvent}: no tree model, no per-event maps, values escaped
- * straight into one byte buffer. Keys the data source does not have are skipped unread.
+ * streaming pass into a reusable {@link ParsedEvent}: no tree model, no per-event maps. A string value
+ * that is printable ASCII is already in output form and is referenced in place in the raw bytes; other
+ * values are escaped into one reusable byte buffer. Keys the data source does not have are skipped
+ * (Jackson still checks their syntax and encoding).
  *
  * <p>Value rules: strings as their text, numbers as written, {@code true}/{@code false}, objects and
  * arrays as compact JSON text; {@code null} counts as absent.
@@ -177,7 +178,7 @@ public final class EventParser {
         return ctx.getCurrentName();
     }
 
-    /** The hot loop, kept small so the JIT inlines Jackson's calls into it; rare cases live elsewhere. */
+    /** The hot loop, kept small so it compiles well; rare cases live in their own methods. */
     private void readFields(JsonParser p, byte[] raw) throws IOException, MalformedEventException {
         final VariableIndex index = this.index;
         final ParsedEvent event = this.event;

@@ -11,7 +11,8 @@ final class Names {
 
     /** Up to {@code max} names from {@code known} closest to {@code name} (case-insensitive Levenshtein). */
     static List<String> closest(String name, List<String> known, int max) {
-        String target = name.toLowerCase(Locale.ROOT);
+        // Known names are short; comparing a huge typo in full would only cost time.
+        String target = (name.length() > 64 ? name.substring(0, 64) : name).toLowerCase(Locale.ROOT);
         record Scored(String name, int distance) {}
         List<Scored> scored = new ArrayList<>();
         for (String candidate : known) {
@@ -46,7 +47,12 @@ final class Names {
 
     /** Quotes a name for an error message, capping its length and hiding control characters. */
     static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
+        return '"' + cap(s) + '"';
+    }
+
+    /** A name for an error message: at most 80 characters, control characters as escapes. */
+    static String cap(String s) {
+        StringBuilder sb = new StringBuilder();
         int limit = Math.min(s.length(), 80);
         for (int i = 0; i < limit; i++) {
             char c = s.charAt(i);
@@ -59,6 +65,6 @@ final class Names {
         if (s.length() > limit) {
             sb.append("...(").append(s.length()).append(" chars)");
         }
-        return sb.append('"').toString();
+        return sb.toString();
     }
 }

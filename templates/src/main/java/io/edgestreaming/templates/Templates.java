@@ -136,8 +136,9 @@ public final class Templates {
         if (source == null) {
             return;
         }
+        Set<String> reported = new HashSet<>();
         for (Expression.Part part : parsed.parts()) {
-            if (!part.isVariable() || source.hasVariable(part.variable())) {
+            if (!part.isVariable() || source.hasVariable(part.variable()) || !reported.add(part.variable())) {
                 continue;
             }
             String var = part.variable();
@@ -150,10 +151,10 @@ public final class Templates {
             }
             if (owner != null) {
                 problems.add("key " + Names.quote(key) + ": variable $" + var + " is not available for data source "
-                        + source.id() + " (it is a " + owner.id() + " variable); closest " + source.id()
+                        + source.id() + " (data source " + owner.id() + " has it); closest " + source.id()
                         + " variables: " + String.join(", ", closest));
             } else {
-                problems.add("key " + Names.quote(key) + ": unknown variable $" + Names.quote(var).replace("\"", "")
+                problems.add("key " + Names.quote(key) + ": unknown variable $" + Names.cap(var)
                         + " in " + Names.quote(expression) + "; closest " + source.id() + " variables: "
                         + String.join(", ", closest) + " (use ${name} to end a name inside text, $$ for a literal $)");
             }

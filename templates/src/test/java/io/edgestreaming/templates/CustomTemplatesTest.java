@@ -102,11 +102,31 @@ class CustomTemplatesTest {
         TemplateException e = refusal(DataSource.HTTP, "{\"args\":\"$waf_args\",\"s\":\"$status\"}");
         assertThat(e.problems()).singleElement().asString()
                 .startsWith("key \"args\": variable $waf_args is not available for data source http"
-                        + " (it is a waf variable); closest http variables: ");
+                        + " (data source waf has it); closest http variables: ");
         TemplateException w = refusal(DataSource.WAF, "{\"st\":\"$status\"}");
         assertThat(w.problems()).singleElement().asString()
-                .contains("$status is not available for data source waf (it is a http variable)")
+                .contains("$status is not available for data source waf (data source http has it)")
                 .contains("closest waf variables:");
+    }
+
+    @Test
+    void aVariableUsedTwiceInOneValueIsReportedOnce() {
+        assertThat(refusal(DataSource.HTTP, "{\"a\":\"$nope-$nope\"}").problems()).hasSize(1);
+    }
+
+    @Test
+    void longNamesAreCappedInMessages() {
+        String longName = "x".repeat(5000);
+        TemplateException e = refusal(DataSource.HTTP, "{\"" + longName + "\":\"$" + longName + "\"}");
+        assertThat(e.getMessage()).hasSizeLessThan(1000).contains("(5000 chars)");
+    }
+
+    @Test
+    void refusesAMissingDataSourceOrModel() {
+        assertThat(refusal(null, "{\"s\":\"$status\"}").problems()).containsExactly(
+                "data_source is required to check the template's variables (http or waf)");
+        assertThat(refusal(DataSource.HTTP, null).problems()).singleElement().asString()
+                .startsWith("template_model is missing");
     }
 
     @Test

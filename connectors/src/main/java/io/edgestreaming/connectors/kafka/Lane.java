@@ -134,9 +134,13 @@ final class Lane implements AutoCloseable {
     }
 
     synchronized void restoreState(LaneState state, long now) {
-        if (!state.prefix().equals(prefix)) {
-            // Whatever the failed attempt opened after this checkpoint sits at counter and above.
-            probes.add(new LaneState.Probe(state.prefix(), state.counter()));
+        // Whatever the failed attempt opened after this checkpoint sits at counter and above.
+        probes.add(new LaneState.Probe(state.prefix(), state.counter()));
+        if (state.prefix().equals(prefix)) {
+            // Same generation (no restored checkpoint id known): continue after the restored ids, and
+            // never probe from 0 over the prepared transactions about to be committed again.
+            probes.remove(new LaneState.Probe(prefix, 0));
+            counter = Math.max(counter, state.counter());
         }
         probes.addAll(state.probes());
         for (LaneState.PreparedTxn p : state.prepared()) {
