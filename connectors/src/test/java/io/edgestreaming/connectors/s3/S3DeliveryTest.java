@@ -143,6 +143,25 @@ class S3DeliveryTest {
     }
 
     @Test
+    void aBlockOfSeveralMegabytesIsOneObjectFromOnePut() throws Exception {
+        String bucket = bucket(alpha);
+        JobConfig config = job(deadLetters, delivery(),
+                stream(1, endpoint(alpha, bucket, alpha.secretKey(), "big", "text/plain", S3Endpoint.KeyLayout.AZION)));
+        Block big = block(1, "example.com", 0, 80_000); // ~3 MB, past Azion's smallest max_size (1,000,000)
+        assertThat(big.records().length).isGreaterThan(2_500_000);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
+            h.process(big);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+        }
+        List<String> keys = alpha.listKeys(bucket);
+        assertThat(keys).hasSize(1);
+        assertThat(alpha.get(bucket, keys.get(0))).isEqualTo(big.records());
+        assertThat(alpha.openMultipartUploads(bucket)).isEmpty();
+    }
+
+    @Test
     void failuresBeforeAndDuringDeliveryLeaveEveryRecordInExactlyOneObject() throws Exception {
         String bucket = bucket(alpha);
         JobConfig config = job(deadLetters, delivery(),
