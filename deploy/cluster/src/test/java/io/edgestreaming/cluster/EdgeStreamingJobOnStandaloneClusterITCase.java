@@ -131,6 +131,10 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
                 assertExactlyOnce("http", httpRecords(receiver), expectedRecords);
                 assertExactlyOnce("kafka", kafkaRecords(kafka), expectedRecords);
                 assertExactlyOnce("s3", s3Records(s3), expectedRecords);
+                // Every event was valid and every endpoint up: nothing may have gone to the dead-letter stores.
+                assertThat(kafka.readCommitted("dead-letter-events", Duration.ofSeconds(10)))
+                        .as("dead-lettered events").isEmpty();
+                assertThat(filesUnder(base.resolve("dead-blocks"))).as("dead-lettered blocks").isEmpty();
             } catch (Throwable t) {
                 LOG.error("standalone cluster logs of the failed test:\n{}", cluster.logTails(80));
                 throw t;
@@ -190,6 +194,15 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
                 first(lost)).isEmpty();
         assertThat(duplicated).as("%s: %d records delivered more than once", endpoint, duplicated.size()).isEmpty();
         assertThat(unexpected).as("%s: %d records nobody expected", endpoint, unexpected.size()).isEmpty();
+    }
+
+    private static List<Path> filesUnder(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).toList();
+        }
     }
 
     private static List<String> first(Set<String> records) {
