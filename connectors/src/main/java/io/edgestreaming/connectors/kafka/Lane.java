@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidPidMappingException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -134,9 +135,13 @@ final class Lane implements AutoCloseable {
     }
 
     synchronized void restoreState(LaneState state, long now) {
-        if (!state.prefix().equals(prefix)) {
-            // Whatever the failed attempt opened after this checkpoint sits at counter and above.
-            probes.add(new LaneState.Probe(state.prefix(), state.counter()));
+        // Whatever the failed attempt opened after this checkpoint sits at counter and above.
+        probes.add(new LaneState.Probe(state.prefix(), state.counter()));
+        if (state.prefix().equals(prefix)) {
+            // Same generation (no restored checkpoint id known): continue after the restored ids, and
+            // never probe from 0 over the prepared transactions about to be committed again.
+            probes.remove(new LaneState.Probe(prefix, 0));
+            counter = Math.max(counter, state.counter());
         }
         probes.addAll(state.probes());
         for (LaneState.PreparedTxn p : state.prepared()) {
@@ -453,7 +458,7 @@ final class Lane implements AutoCloseable {
             }
             producer.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException | InvalidTxnStateException
-                | UnknownProducerIdException | TransactionAbortedException e) {
+                | UnknownProducerIdException | TransactionAbortedException | InvalidPidMappingException e) {
             if (producer != null) {
                 producer.close(Duration.ZERO);
             }
@@ -520,7 +525,10 @@ final class Lane implements AutoCloseable {
                 + " blocks) can no longer be committed on " + ep.describe() + " (" + e.getClass().getSimpleName()
                 + "): the broker aborted it, most likely because transaction_timeout ("
                 + KafkaClientConfig.transactionTimeout(ep) + ") elapsed before the commit (job down or destination"
-                + " unreachable that long); none of its messages is visible; " + resent + " block(s) are written again in a new transaction";
+                + " unreachable that long); none of its messages is visible; " + resent + " block(s) are written again in a new transaction"
+                + (e instanceof InvalidPidMappingException ? " (the broker forgot the transactional id after"
+                        + " transactional.id.expiration.ms: if the transaction had been committed before the failure, these"
+                        + " blocks now appear twice)" : "");
         LOG.error("Kafka {}: {}", destinationId, reason);
         result.complete(Outcome.retry(reason));
     }

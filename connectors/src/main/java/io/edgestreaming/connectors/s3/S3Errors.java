@@ -105,6 +105,23 @@ final class S3Errors {
         return Outcome.retry("unexpected S3 failure: " + cause.getClass().getSimpleName());
     }
 
+    /**
+     * True if the request got through to the store but the exchange broke off (not a refused
+     * connection, unknown host, TLS failure or timeout): the store may have answered early.
+     */
+    static boolean closedMidRequest(SdkClientException e) {
+        if (e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException) {
+            return false;
+        }
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof SocketTimeoutException
+                    || t instanceof SSLException) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Removes the secret key wherever it might appear (servers never see it, but be sure). */
     static String redact(String reason, Secret secret) {
         if (reason == null || secret == null || secret.isEmpty()) {

@@ -32,8 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.ContentStreamProvider;
@@ -81,7 +83,11 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * {@code request_timeout}; {@code Content-MD5} so the store verifies the body; no SDK "flexible
  * checksums" beyond what an API requires (several S3-compatible stores refuse them). The client is
  * synchronous, so each destination has a small bounded pool of daemon threads and {@link #deliver}
- * only hands work to it: the task thread never waits on S3.
+ * only hands work to it: the task thread never waits on S3. When a PUT breaks off mid-request (a store
+ * that refuses may answer before reading the body, and HttpURLConnection then reports only "Error
+ * writing request body"; or a stale pooled connection), one body-less request to the bucket tells
+ * which: the store's error code becomes the outcome, or, if the store answers fine, the PUT is made
+ * once more at once.
  *
  * <h2>Errors</h2>
  * Retried (dead-lettered once {@code max_retry_duration} is over): 5xx, throttling, timeouts,
@@ -178,8 +184,8 @@ public final class S3Transport implements Transport {
         Destination destination = destinations.computeIfAbsent(ClientKey.of(s3), k -> new Destination(s3, requestTimeout));
         try {
             return CompletableFuture.supplyAsync(() -> destination.put(block, s3), destination.executor)
-                    // Belt and braces: the SDK's own call timeout should always fire first.
-                    .orTimeout(requestTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
+                    // Belt and braces: the SDK's own call timeouts (PUT, probe, PUT) should fire first.
+                    .orTimeout(3 * requestTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
                     .exceptionally(error -> S3Errors.classify(error, s3, requestTimeout));
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
@@ -257,9 +263,38 @@ public final class S3Transport implements Transport {
                     .contentLength((long) payload.length)
                     .contentMD5(md5(payload))
                     .build();
-            c.putObject(request, RequestBody.fromContentProvider(
-                    ContentStreamProvider.fromByteArrayUnsafe(payload), payload.length, contentType(s3)));
+            RequestBody body = RequestBody.fromContentProvider(
+                    ContentStreamProvider.fromByteArrayUnsafe(payload), payload.length, contentType(s3));
+            try {
+                c.putObject(request, body);
+            } catch (SdkClientException e) {
+                if (!S3Errors.closedMidRequest(e)) {
+                    throw e;
+                }
+                probe(c, s3, e);
+                // The store answers: the PUT met a stale pooled connection (HttpURLConnection keeps them
+                // JVM-wide) or a blip. Once more now; same key, same bytes, so a repeat is harmless.
+                c.putObject(request, body);
+            }
             return Outcome.delivered();
+        }
+
+        /**
+         * A store that refuses a PUT (missing bucket, bad signature) may answer and close the connection
+         * before reading the body; HttpURLConnection then reports only "Error writing request body" and
+         * the store's error code is lost. A body-less request to the bucket recovers it (thrown, so the
+         * reason names the real problem); if that request succeeds, the store is fine.
+         */
+        private static void probe(S3Client c, S3Endpoint s3, SdkClientException putFailure) {
+            try {
+                c.listObjectsV2(b -> b.bucket(s3.bucketName()).maxKeys(1));
+            } catch (AwsServiceException refused) {
+                refused.addSuppressed(putFailure);
+                throw refused;
+            } catch (RuntimeException probeFailed) {
+                putFailure.addSuppressed(probeFailed);
+                throw putFailure;
+            }
         }
 
         private synchronized S3Client client(S3Endpoint s3) {

@@ -218,6 +218,19 @@ class KafkaDeliveryITCase {
         assertThat(manifests.get(0).get("attempts").asInt()).isEqualTo(1);
     }
 
+    @Test
+    void withoutCheckpointsBlocksAreWrittenAtOnce() throws Exception {
+        String topicA = topic(clusterA, 1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        Block a0 = block(1, "example.com", 0, 2);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null,
+                new io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), false))) {
+            process(h, a0);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(a0));
+    }
+
     /**
      * Runs outcomes and moves the harness's processing time on (the engine's retry timers run on it)
      * until nothing is pending.

@@ -88,6 +88,35 @@ class KafkaIsolationITCase {
         }
     }
 
+    @Test
+    void aCommitThatFailsBecauseTheBrokerStoppedIsRetriedAndLandsOnce() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopic("events", 1);
+            JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(kafka, "events", KafkaEndpoint.MessageFormat.BLOCK, "none")));
+            Block b0 = block(1, "example.com", 0, 2);
+            try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+                process(h, b0);
+                h.snapshot(1); // prepared on the broker
+                kafka.stopBroker();
+                h.complete(1); // the commit fails (bounded by the request timeout) and waits for the next checkpoint
+                awaitDeliveredFor(h, Duration.ofSeconds(7));
+                assertThat(h.pending()).isEqualTo(1);
+                kafka.startBroker();
+                long cp = 1;
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    cp++;
+                    h.snapshot(cp);
+                    h.complete(cp);
+                    awaitDeliveredFor(h, Duration.ofSeconds(2));
+                }
+                assertThat(h.pending()).isZero();
+            }
+            assertThat(read(kafka, "events", 1)).containsExactly(blockMessage(b0));
+            assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+        }
+    }
+
     /** One block per destination, then a checkpoint and its completion. */
     private static long round(DeliveryHarness h, long cp, List<String> expectedHealthy, List<String> expectedStopping) throws Exception {
         long next = cp + 1;

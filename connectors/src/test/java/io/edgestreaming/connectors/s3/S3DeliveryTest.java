@@ -88,7 +88,7 @@ class S3DeliveryTest {
             assertThat(alpha.listKeys(bucket)).as("nothing before checkpoint 1 completes").isEmpty();
 
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> h.pending() == 1, WAIT)).isTrue();
+            assertThat(deliverUntil(h, () -> h.pending() == 1, WAIT)).isTrue();
             long after = System.currentTimeMillis();
             List<String> keys = alpha.listKeys(bucket);
             assertThat(keys).hasSize(2);
@@ -108,7 +108,7 @@ class S3DeliveryTest {
             assertThat(alpha.listKeys(bucket)).as("the late block waits for checkpoint 2").hasSize(2);
             h.snapshot(2);
             h.complete(2);
-            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
             assertThat(alpha.listKeys(bucket)).hasSize(3);
             assertThat(recordsIn(alpha, bucket)).containsExactlyInAnyOrderElementsOf(lines(first, unprefixed, late));
         }
@@ -126,7 +126,7 @@ class S3DeliveryTest {
             h.process(block);
             h.snapshot(1);
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
         }
         long after = System.currentTimeMillis();
         List<String> keys = alpha.listKeys(bucket);
@@ -140,6 +140,25 @@ class S3DeliveryTest {
         byte[] stored = alpha.get(bucket, key);
         assertThat(stored.length).isLessThan(block.records().length);
         assertThat(gunzip(stored)).isEqualTo(block.records());
+    }
+
+    @Test
+    void aBlockOfSeveralMegabytesIsOneObjectFromOnePut() throws Exception {
+        String bucket = bucket(alpha);
+        JobConfig config = job(deadLetters, delivery(),
+                stream(1, endpoint(alpha, bucket, alpha.secretKey(), "big", "text/plain", S3Endpoint.KeyLayout.AZION)));
+        Block big = block(1, "example.com", 0, 80_000); // ~3 MB, past Azion's smallest max_size (1,000,000)
+        assertThat(big.records().length).isGreaterThan(2_500_000);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
+            h.process(big);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+        }
+        List<String> keys = alpha.listKeys(bucket);
+        assertThat(keys).hasSize(1);
+        assertThat(alpha.get(bucket, keys.get(0))).isEqualTo(big.records());
+        assertThat(alpha.openMultipartUploads(bucket)).isEmpty();
     }
 
     @Test
@@ -168,7 +187,7 @@ class S3DeliveryTest {
         // Restore from checkpoint 1: deliverable at once; crash again after some objects are stored.
         OperatorSubtaskState checkpoint2;
         try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), checkpoint1, oneAtATime)) {
-            assertThat(h.runMailsUntil(() -> alpha.listKeys(bucket).size() >= 2, WAIT)).isTrue();
+            assertThat(deliverUntil(h, () -> alpha.listKeys(bucket).size() >= 2, WAIT)).isTrue();
             checkpoint2 = h.snapshot(2);
         }
         List<String> afterPartial = alpha.listKeys(bucket);
@@ -176,7 +195,7 @@ class S3DeliveryTest {
 
         // Restore from the latest checkpoint: only what was unacknowledged is put again, same names.
         try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), checkpoint2, oneAtATime)) {
-            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
         }
         List<String> complete = alpha.listKeys(bucket);
         assertThat(complete).hasSize(6).containsAll(afterPartial);
@@ -184,7 +203,7 @@ class S3DeliveryTest {
         // Restore from the OLDER checkpoint 1 again: every block is put again under its fixed name,
         // overwriting identical bytes; still six objects.
         try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), checkpoint1, oneAtATime)) {
-            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
         }
         assertThat(alpha.listKeys(bucket)).isEqualTo(complete);
         assertThat(recordsIn(alpha, bucket)).containsExactlyInAnyOrderElementsOf(lines(blocks.toArray(Block[]::new)));
@@ -201,7 +220,7 @@ class S3DeliveryTest {
         // Another bucket, so that it is another destination (ids hold host, bucket and access key, not the secret).
         String betaOther = bucket(beta);
         String wrongSecret = "not-the-beta-secret-9f3";
-        JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(2)),
+        JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(5)),
                 stream(1, endpoint(alpha, alphaBucket, alpha.secretKey(), "a", "text/plain", S3Endpoint.KeyLayout.AZION)),
                 stream(2, endpoint(beta, betaBucket, beta.secretKey(), "b", "application/gzip", S3Endpoint.KeyLayout.AZION)),
                 stream(3, endpoint(beta, betaOther, wrongSecret, "wrong-secret", "text/plain", S3Endpoint.KeyLayout.AZION)),
@@ -218,7 +237,7 @@ class S3DeliveryTest {
             }
             h.snapshot(1);
             h.complete(1);
-            assertThat(h.runMailsUntil(() -> alpha.listKeys(alphaBucket).size() == 1 && beta.listKeys(betaBucket).size() == 1, WAIT))
+            assertThat(deliverUntil(h, () -> alpha.listKeys(alphaBucket).size() == 1 && beta.listKeys(betaBucket).size() == 1, WAIT))
                     .isTrue();
 
             // The failing streams are retried (and fail) while the healthy ones keep delivering.
@@ -232,14 +251,14 @@ class S3DeliveryTest {
                 h.snapshot(1 + round);
                 h.complete(1 + round);
                 int expected = 1 + round;
-                assertThat(h.runMailsUntil(() -> alpha.listKeys(alphaBucket).size() == expected
+                assertThat(deliverUntil(h, () -> alpha.listKeys(alphaBucket).size() == expected
                         && beta.listKeys(betaBucket).size() == expected, WAIT)).isTrue();
                 h.advance(Duration.ofMillis(300)); // retry wake-ups of the failing destinations
             }
-            assertThat(h.runMailsUntil(() -> h.pending() == 2, WAIT)).as("the failing blocks are still being retried").isTrue();
+            assertThat(deliverUntil(h, () -> h.pending() == 2, WAIT)).as("the failing blocks are still being retried").isTrue();
             assertThat(manifests()).isEmpty();
 
-            // Past max_retry_duration (2 s) they go to the dead-letter store.
+            // Past max_retry_duration (5 s of processing time) they go to the dead-letter store.
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (h.pending() > 0 && System.nanoTime() < deadline) {
                 h.advance(Duration.ofMillis(250));
@@ -277,6 +296,22 @@ class S3DeliveryTest {
     }
 
     // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Runs delivery outcomes until the condition holds, moving processing time along so that a retry
+     * (a transient failure on a loaded machine) is not stuck behind a timer that never fires.
+     */
+    private static boolean deliverUntil(DeliveryHarness h, java.util.function.BooleanSupplier condition, Duration timeout)
+            throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!h.runMailsUntil(condition, Duration.ofMillis(100))) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            h.advance(Duration.ofMillis(100));
+        }
+        return true;
+    }
 
     private static S3Endpoint endpoint(EmbeddedS3 server, String bucket, String secret, String prefix, String contentType,
             S3Endpoint.KeyLayout layout) {

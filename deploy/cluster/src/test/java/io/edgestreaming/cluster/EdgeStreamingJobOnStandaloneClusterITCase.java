@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import io.edgestreaming.cluster.StandaloneCluster.Checkpoints;
 import io.edgestreaming.cluster.StandaloneCluster.JobStatus;
 import io.edgestreaming.testkit.EmbeddedKafka;
+import io.edgestreaming.testkit.EmbeddedS3;
 import io.edgestreaming.testkit.HttpReceiver;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -26,10 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The shaded job jar on a real standalone cluster, its TaskManager killed with SIGKILL while events stream in and
- * blocks are being delivered: every expected record arrives exactly once at the HTTP endpoint (counted over distinct
- * Idempotency-Keys), a repeated key only ever repeats an identical body, and no block exceeds max_records.
- * The expected records are computed here from the generated events. Raw events come from an in-process KRaft broker
- * and the endpoint is an HTTP receiver in this JVM; the job runs in the cluster's JVMs.
+ * blocks are being delivered to all three endpoint types at once. Each endpoint then holds every expected record
+ * exactly once: HTTP counted over distinct Idempotency-Keys (a repeated key only ever repeats an identical body),
+ * Kafka read with read_committed, S3 as the union of all objects; no block exceeds max_records. The expected records
+ * are computed here from the generated events. Raw events come from an in-process KRaft broker (which also hosts the
+ * Kafka destination), the S3 server and the HTTP receiver run in this JVM; the job runs in the cluster's JVMs.
  */
 class EdgeStreamingJobOnStandaloneClusterITCase {
 
@@ -38,6 +42,8 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
     private static final String HTTP_TOPIC = "raw-http";
     private static final String WAF_TOPIC = "raw-waf";
     private static final int MAX_RECORDS = 50;
+    private static final String OUT_TOPIC = "c1-logs";
+    private static final String BUCKET = "edge-logs";
     private static final String[] HOSTS = {"www.shop.example", "img.shop.example", "api.shop.example"};
 
     @Test
@@ -46,12 +52,15 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
         Path base = Path.of("target", "cluster-it", "job-" + System.currentTimeMillis()).toAbsolutePath();
         Files.createDirectories(base);
 
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(); HttpReceiver receiver = HttpReceiver.start()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(); HttpReceiver receiver = HttpReceiver.start();
+                EmbeddedS3 s3 = EmbeddedS3.start("cluster-itcase", "cluster-itcase-secret")) {
             kafka.createTopic(HTTP_TOPIC, 2);
             kafka.createTopic(WAF_TOPIC, 1);
             kafka.createTopic("dead-letter-events", 1);
+            kafka.createTopic(OUT_TOPIC, 2);
+            s3.createBucket(BUCKET);
             Path config = base.resolve("streams.yaml");
-            Files.writeString(config, config(kafka.bootstrapServers(), receiver.url("/s1").toString(),
+            Files.writeString(config, config(kafka.bootstrapServers(), receiver.url("/s1").toString(), s3,
                     base.resolve("dead-blocks").toUri().toString()), StandardCharsets.UTF_8);
 
             AtomicInteger nextEvent = new AtomicInteger();
@@ -99,16 +108,29 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
                 synchronized (expected) {
                     expectedRecords = List.copyOf(expected);
                 }
-                awaitDistinctRecords(receiver, expectedRecords.size());
+                awaitDistinctRecords("http", () -> httpRecords(receiver), expectedRecords.size());
+                awaitDistinctRecords("kafka", () -> kafkaRecords(kafka), expectedRecords.size());
+                awaitDistinctRecords("s3", () -> s3Records(s3), expectedRecords.size());
                 // Two more checkpoints: a late duplicate would show up now.
                 Checkpoints done = cluster.status(jobId).checkpoints();
                 awaitCheckpoints(cluster, jobId, c -> c.completed() >= done.completed() + 2);
                 LOG.info("killed TaskManager {} after {} delivered blocks (checkpoints {}); recovered in {} ms; "
-                        + "{} events, {} expected records, {} blocks, {} repeated requests",
+                        + "{} events, {} expected records per endpoint, {} HTTP blocks, {} repeated requests, "
+                        + "{} S3 objects",
                         killed, deliveredAtKill, before, recoveryMs, nextEvent.get(), expectedRecords.size(),
-                        receiver.deliveredBlocks().size(), receiver.repeats());
+                        receiver.deliveredBlocks().size(), receiver.repeats(), s3.listKeys(BUCKET).size());
 
-                assertExactlyOnce(receiver, expectedRecords);
+                assertThat(receiver.conflictingRepeats()).as("an Idempotency-Key repeated with another body")
+                        .isEmpty();
+                for (HttpReceiver.Request block : receiver.deliveredBlocks()) {
+                    assertThat(block.records().size()).as("records in %s", block).isBetween(1, MAX_RECORDS);
+                }
+                for (String key : s3.listKeys(BUCKET)) {
+                    assertThat(s3Object(s3, key).size()).as("records in object %s", key).isBetween(1, MAX_RECORDS);
+                }
+                assertExactlyOnce("http", httpRecords(receiver), expectedRecords);
+                assertExactlyOnce("kafka", kafkaRecords(kafka), expectedRecords);
+                assertExactlyOnce("s3", s3Records(s3), expectedRecords);
             } catch (Throwable t) {
                 LOG.error("standalone cluster logs of the failed test:\n{}", cluster.logTails(80));
                 throw t;
@@ -122,13 +144,36 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
         }
     }
 
-    private static void assertExactlyOnce(HttpReceiver receiver, List<String> expectedRecords) {
-        assertThat(receiver.conflictingRepeats()).as("an Idempotency-Key repeated with a different body").isEmpty();
-        Map<String, Integer> counts = new HashMap<>();
-        for (HttpReceiver.Request block : receiver.deliveredBlocks()) {
-            assertThat(block.records().size()).as("records in %s", block).isBetween(1, MAX_RECORDS);
-            block.records().forEach(r -> counts.merge(r, 1, Integer::sum));
+    /** Records of the distinct blocks (first 2xx request per Idempotency-Key). */
+    private static List<String> httpRecords(HttpReceiver receiver) {
+        return receiver.deliveredRecords();
+    }
+
+    /** Committed messages of the destination topic (record format: one record per message). */
+    private static List<String> kafkaRecords(EmbeddedKafka kafka) {
+        return kafka.readCommitted(OUT_TOPIC, Duration.ofSeconds(10)).stream()
+                .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .toList();
+    }
+
+    /** The records of every object in the bucket. */
+    private static List<String> s3Records(EmbeddedS3 s3) {
+        List<String> records = new ArrayList<>();
+        for (String key : s3.listKeys(BUCKET)) {
+            records.addAll(s3Object(s3, key));
         }
+        return records;
+    }
+
+    private static List<String> s3Object(EmbeddedS3 s3, String key) {
+        String body = new String(s3.get(BUCKET, key), StandardCharsets.UTF_8);
+        return body.isEmpty() ? List.of() : List.of(body.split("\n", -1));
+    }
+
+    /** Every expected record exactly once; a failure names how many were lost, duplicated or unexpected. */
+    private static void assertExactlyOnce(String endpoint, List<String> delivered, List<String> expectedRecords) {
+        Map<String, Integer> counts = new HashMap<>();
+        delivered.forEach(r -> counts.merge(r, 1, Integer::sum));
         Set<String> expected = new TreeSet<>(expectedRecords);
         assertThat(expected).as("generated records are distinct").hasSize(expectedRecords.size());
         Set<String> lost = new TreeSet<>(expected);
@@ -141,10 +186,10 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
                 duplicated.put(record, n);
             }
         });
-        assertThat(lost).as("%d records lost, e.g. %s", lost.size(), first(lost)).isEmpty();
-        assertThat(duplicated).as("%d records delivered more than once (in distinct blocks)", duplicated.size())
-                .isEmpty();
-        assertThat(unexpected).as("%d records nobody expected", unexpected.size()).isEmpty();
+        assertThat(lost).as("%s: %d of %d records lost, e.g. %s", endpoint, lost.size(), expected.size(),
+                first(lost)).isEmpty();
+        assertThat(duplicated).as("%s: %d records delivered more than once", endpoint, duplicated.size()).isEmpty();
+        assertThat(unexpected).as("%s: %d records nobody expected", endpoint, unexpected.size()).isEmpty();
     }
 
     private static List<String> first(Set<String> records) {
@@ -183,7 +228,7 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
         }
     }
 
-    private static String config(String bootstrap, String url, String deadBlocks) {
+    private static String config(String bootstrap, String url, EmbeddedS3 s3, String deadBlocks) {
         return """
                 source:
                   bootstrap_servers: %s
@@ -215,20 +260,57 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
                       url: %s
                       log_line_separator: "\\n"
                       payload_format: "$dataset"
-                """.formatted(bootstrap, HTTP_TOPIC, WAF_TOPIC, deadBlocks, MAX_RECORDS, url);
+                  - id: 2
+                    name: c1-kafka
+                    client: c1
+                    data_source: http
+                    template_model: '{"id":"$request_id","h":"$host","s":"$status"}'
+                    all_domains: true
+                    max_records: %d
+                    max_interval: 1s
+                    endpoint:
+                      endpoint_type: kafka
+                      bootstrap_servers: %s
+                      kafka_topic: %s
+                      use_tls: false
+                      message_format: record
+                      transaction_timeout: 5m
+                  - id: 3
+                    name: c1-s3
+                    client: c1
+                    data_source: http
+                    template_model: '{"id":"$request_id","h":"$host","s":"$status"}'
+                    all_domains: true
+                    max_records: %d
+                    max_interval: 1s
+                    endpoint:
+                      endpoint_type: s3
+                      host_url: %s
+                      bucket_name: %s
+                      region: %s
+                      access_key: %s
+                      secret_key: %s
+                      object_key_prefix: c1_http
+                      content_type: plain/text
+                      key_layout: azion
+                """.formatted(bootstrap, HTTP_TOPIC, WAF_TOPIC, deadBlocks, MAX_RECORDS, url,
+                MAX_RECORDS, bootstrap, OUT_TOPIC,
+                MAX_RECORDS, s3.endpoint(), BUCKET, EmbeddedS3.REGION, s3.accessKey(), s3.secretKey());
     }
 
-    private static void awaitDistinctRecords(HttpReceiver receiver, int n) throws InterruptedException {
+    /** Waits until an endpoint holds n distinct records; the exactly-once assertions name what is missing. */
+    private static void awaitDistinctRecords(String endpoint, Supplier<List<String>> records, int n)
+            throws InterruptedException {
         long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
         int have;
         do {
-            have = new java.util.HashSet<>(receiver.deliveredRecords()).size();
+            have = new HashSet<>(records.get()).size();
             if (have >= n) {
                 return;
             }
             Thread.sleep(500);
         } while (System.nanoTime() < deadline);
-        LOG.warn("only {} of {} distinct records delivered within {}", have, n, STEP_TIMEOUT);
+        LOG.warn("{}: only {} of {} distinct records delivered within {}", endpoint, have, n, STEP_TIMEOUT);
     }
 
     private static Checkpoints awaitCheckpoints(StandaloneCluster cluster, String jobId,

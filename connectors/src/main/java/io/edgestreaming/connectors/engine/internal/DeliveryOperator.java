@@ -149,8 +149,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             transport.restore(restored);
             for (Pending p : pending.values()) {
                 makeDeliverable(p, now);
-                if (p.attempts > 0) {
-                    // Rebuild the retry schedule: timers are not part of checkpoints.
+                if (!p.lastReason.isEmpty()) {
+                    // Rebuild the retry schedule of blocks that had failed (timers are not part of
+                    // checkpoints). One merely in flight at the snapshot goes again at once.
                     p.nextAttemptMillis = Math.max(now, p.lastAttemptMillis + backoff.delayMillis(p.attempts));
                 }
             }

@@ -1,0 +1,110 @@
+package io.edgestreaming.connectors.s3;
+
+import static io.edgestreaming.connectors.Fixtures.block;
+import static io.edgestreaming.connectors.Fixtures.delivery;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.DeliveryTopology;
+import io.edgestreaming.connectors.engine.Outcome;
+import io.edgestreaming.connectors.engine.Prepared;
+import io.edgestreaming.connectors.engine.StagedBlock;
+import io.edgestreaming.config.S3Endpoint;
+import io.edgestreaming.config.Secret;
+import io.edgestreaming.testkit.HttpReceiver;
+import java.io.ByteArrayInputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+
+/** The transport on its own: payloads, names, validation, and failures against real sockets. */
+class S3TransportTest {
+    private static final String SECRET = "s3cr3t-value-never-shown";
+
+    @Test
+    void theS3EndpointTypeIsDeliveredByThisTransport() {
+        assertThat(DeliveryTopology.transports().get("s3")).isInstanceOf(S3Transport.Factory.class);
+    }
+
+    @Test
+    void prepareFixesNameAndBodyOnceAndGzipsWhenAsked() throws Exception {
+        Block block = block(7, "example.com", 3, 50);
+        try (S3Transport transport = new S3Transport(delivery(), () -> 1622575860091L)) {
+            Prepared plain = transport.prepare(block, endpoint(URI.create("http://127.0.0.1:1"), "plain/text", "waf_logs"));
+            assertThat(plain.payload()).isEqualTo(block.records());
+            assertThat(plain.contentEncoding()).isEqualTo(Prepared.IDENTITY);
+            assertThat(plain.deliveryKey()).isEqualTo("waf_logs_1622575860091_"
+                    + S3ObjectKeys.contentUuid(block.blockId(), block.records()));
+            // Same block again (a repeat after a restore): same name.
+            assertThat(transport.prepare(block, endpoint(URI.create("http://127.0.0.1:1"), "plain/text", "waf_logs")).deliveryKey())
+                    .isEqualTo(plain.deliveryKey());
+
+            Prepared gzip = transport.prepare(block, endpoint(URI.create("http://127.0.0.1:1"), "application/gzip", "waf_logs"));
+            assertThat(gzip.contentEncoding()).isEqualTo(Prepared.GZIP);
+            assertThat(gzip.deliveryKey()).isEqualTo(plain.deliveryKey());
+            try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzip.payload()))) {
+                assertThat(in.readAllBytes()).isEqualTo(block.records());
+            }
+        }
+    }
+
+    @Test
+    void validationRefusesWhatCannotWork() {
+        S3Transport.Factory factory = new S3Transport.Factory();
+        factory.validate(endpoint(URI.create("https://s3.us-east-1.amazonaws.com"), "plain/text", ""));
+        factory.validate(endpoint(URI.create("http://minio:9000"), "application/gzip", "p"));
+        assertThatThrownBy(() -> factory.validate(endpoint(URI.create("ftp://minio:21"), "plain/text", "")))
+                .hasMessageContaining("host_url");
+        assertThatThrownBy(() -> factory.validate(endpoint(URI.create("http://minio:9000"), "text/csv", "")))
+                .hasMessageContaining("content_type");
+        assertThatThrownBy(() -> factory.validate(endpoint(URI.create("http://minio:9000"), "plain/text", "p".repeat(1000))))
+                .hasMessageContaining("object_key_prefix");
+    }
+
+    @Test
+    void virtualHostedOnAwsUnlessTheBucketHasDotsPathStyleElsewhere() {
+        assertThat(S3Transport.pathStyle(endpoint(URI.create("https://s3.eu-west-1.amazonaws.com"), "plain/text", ""))).isFalse();
+        assertThat(S3Transport.pathStyle(new S3Endpoint(URI.create("https://s3.amazonaws.com"), "logs.example.com", "us-east-1",
+                "AK", Secret.of(SECRET), "", "text/plain", S3Endpoint.KeyLayout.AZION))).isTrue();
+        assertThat(S3Transport.pathStyle(endpoint(URI.create("https://storage.googleapis.com"), "plain/text", ""))).isTrue();
+    }
+
+    @Test
+    void anUnreachableHostIsARetriedFailureNamingTheProblem() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Outcome outcome = deliverOnce(endpoint(URI.create("http://127.0.0.1:" + closedPort), "plain/text", "x"));
+        assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRY);
+        assertThat(outcome.reason()).contains("unreachable").doesNotContain(SECRET);
+    }
+
+    @Test
+    void anUntrustedHttpsCertificateIsRefused() throws Exception {
+        try (HttpReceiver tls = HttpReceiver.startTls()) {
+            Outcome outcome = deliverOnce(endpoint(tls.url("/"), "plain/text", "x"));
+            assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRY);
+            assertThat(outcome.reason()).contains("TLS").doesNotContain(SECRET);
+            assertThat(tls.requests()).as("no request reached the untrusted server").isEmpty();
+        }
+    }
+
+    private static Outcome deliverOnce(S3Endpoint endpoint) throws Exception {
+        Block block = block(1, "example.com", 0, 2);
+        try (S3Transport transport = new S3Transport(delivery())) {
+            Prepared p = transport.prepare(block, endpoint);
+            StagedBlock staged = new StagedBlock(1, block.dataSource(), block.domain(), 0, block.recordCount(),
+                    endpoint.destinationId(), p.payload(), p.deliveryKey(), p.contentEncoding());
+            return transport.deliver(staged, endpoint).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static S3Endpoint endpoint(URI host, String contentType, String prefix) {
+        return new S3Endpoint(host, "logs", "us-east-1", "AKIDEXAMPLE", Secret.of(SECRET), prefix, contentType,
+                S3Endpoint.KeyLayout.AZION);
+    }
+}
