@@ -48,13 +48,23 @@ public final class EdgeStreamingPipeline {
         public static final Options BOUNDED = new Options(true);
     }
 
-    /** The whole job: blocks are handed to delivery. */
+    /** The whole job: route, batch, deliver. */
     public static void build(StreamExecutionEnvironment env, JobConfig config, Options options) {
-        deliver(blocks(env, config, options), config);
+        deliver(batch(route(env, config, options), config), config);
     }
 
     /** Everything up to and including the batcher; the dead-letter sink is attached. */
     public static DataStream<Block> blocks(StreamExecutionEnvironment env, JobConfig config, Options options) {
+        return batch(route(env, config, options), config);
+    }
+
+    /**
+     * The first stage: Kafka source, then parse, route and project; events that cannot be used go to
+     * the dead-letter sink attached here. The stages are public so that tests can splice operators
+     * (failure injection) between them and still run the job's own graph.
+     */
+    public static SingleOutputStreamOperator<RoutedRecord> route(StreamExecutionEnvironment env, JobConfig config,
+            Options options) {
         configure(env, config);
         DataStream<RawEvent> raw = env
                 .fromSource(source(config.source(), options.bounded()), WatermarkStrategy.noWatermarks(),
@@ -68,6 +78,11 @@ public final class EdgeStreamingPipeline {
                 .sinkTo(deadLetterSink(config))
                 .name("dead-letter events")
                 .uid("dead-letter-events-sink");
+        return routed;
+    }
+
+    /** The second stage: key by (stream, domain) and cut blocks. */
+    public static DataStream<Block> batch(DataStream<RoutedRecord> routed, JobConfig config) {
         return routed
                 .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
                 .process(BlockBatcher.forStreams(config.streams()), BlockTypeInfoFactory.TYPE_INFO)
@@ -75,8 +90,8 @@ public final class EdgeStreamingPipeline {
                 .uid("batcher");
     }
 
-    /** Hands blocks to the delivery engine: one write-ahead delivery operator per endpoint type. */
-    static void deliver(DataStream<Block> blocks, JobConfig config) {
+    /** The last stage: one write-ahead delivery operator per endpoint type. */
+    public static void deliver(DataStream<Block> blocks, JobConfig config) {
         DeliveryTopology.attach(blocks, config);
     }
 
