@@ -659,8 +659,9 @@ public final class ConfigLoader {
             if (v == null) {
                 return 100.0;
             }
-            if (!(v > 0.0 && v <= 100.0)) {
-                s.problem("sampling_percentage", "must be greater than 0 and at most 100, was " + v
+            // The router draws in steps of 0.01 %: a smaller share would silently keep nothing.
+            if (!(v >= 0.01 && v <= 100.0)) {
+                s.problem("sampling_percentage", "must be between 0.01 (the sampling resolution) and 100, was " + v
                         + (v == 0.0 ? " (to send nothing set active: false)" : ""));
             } else if (!allDomains) {
                 s.problem("sampling_percentage", "is only allowed with all_domains: true (Azion's rule)");

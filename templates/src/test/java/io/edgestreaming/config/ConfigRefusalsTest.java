@@ -78,10 +78,12 @@ class ConfigRefusalsTest {
         String allDomains = "data_source: http\ntemplate_id: 184\nall_domains: true\nsampling_percentage: %s\n"
                 + "endpoint: {endpoint_type: standard, url: 'https://x.example/'}\n";
         assertThat(problems(stream(allDomains.formatted("0")))).containsExactly(
-                "streams[0].sampling_percentage: must be greater than 0 and at most 100, was 0.0 (to send nothing set"
-                        + " active: false)");
+                "streams[0].sampling_percentage: must be between 0.01 (the sampling resolution) and 100, was 0.0 (to"
+                        + " send nothing set active: false)");
+        assertThat(problems(stream(allDomains.formatted("0.001")))).containsExactly(
+                "streams[0].sampling_percentage: must be between 0.01 (the sampling resolution) and 100, was 0.001");
         assertThat(problems(stream(allDomains.formatted("100.5")))).containsExactly(
-                "streams[0].sampling_percentage: must be greater than 0 and at most 100, was 100.5");
+                "streams[0].sampling_percentage: must be between 0.01 (the sampling resolution) and 100, was 100.5");
         assertThat(problems(standard("", "log_line_separator: \"" + "x".repeat(101) + "\"\n"))).containsExactly(
                 "streams[0].endpoint.log_line_separator: must be at most 100 characters, has 101");
         assertThat(problems(standard("", "payload_format: \"$dataset" + "x".repeat(243) + "\"\n"))).containsExactly(
