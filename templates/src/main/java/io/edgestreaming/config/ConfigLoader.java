@@ -56,6 +56,11 @@ public final class ConfigLoader {
     static final String DEFAULT_DEAD_LETTER_TOPIC = "edge-streaming-dead-letter";
     static final int DEFAULT_MAX_EVENT_BYTES = 1 << 20;
     static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
+    /**
+     * Half the dead-letter sink's transaction timeout: a transaction stays open until the checkpoint
+     * after it completes, and a slow checkpoint must not let the broker abort it (losing dead letters).
+     */
+    static final Duration MAX_CHECKPOINT_INTERVAL = DeadLetterConfig.TRANSACTION_TIMEOUT.dividedBy(2);
     static final int DEFAULT_MAX_RECORDS = 2000;
     static final Duration DEFAULT_MAX_INTERVAL = Duration.ofSeconds(60);
     /** Azion documents the range of max_size (1,000,000 to 2,147,483,647) but no default; ours is 5 MB. */
@@ -238,7 +243,10 @@ public final class ConfigLoader {
             DeliveryConfig delivery = deliverySection == null ? null : delivery(deliverySection);
             // Flink takes checkpoints down to 10 ms, but each one commits transactions and releases blocks.
             Duration checkpointInterval = top.duration("checkpoint_interval", Duration.ofMillis(100),
-                    Duration.ofHours(1), DEFAULT_CHECKPOINT_INTERVAL);
+                    MAX_CHECKPOINT_INTERVAL, DEFAULT_CHECKPOINT_INTERVAL,
+                    "the dead-letter topic's Kafka transactions time out after "
+                            + Durations.format(DeadLetterConfig.TRANSACTION_TIMEOUT)
+                            + " and each stays open until the checkpoint after it completes");
             List<StreamConfig> streams = streams(top, topics, checkpointInterval);
             if (delivery != null && streams != null) {
                 for (int i = 0; i < streams.size(); i++) {

@@ -271,6 +271,21 @@ class ConfigRefusalsTest {
     }
 
     @Test
+    void checkpointIntervalsTheDeadLetterTransactionsCannotOutlastAreRefused() throws Exception {
+        String why = ": the dead-letter topic's Kafka transactions time out after 10m and each stays open until"
+                + " the checkpoint after it completes";
+        assertThat(problems(MINIMAL + "checkpoint_interval: 6m\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 5m, was 6m" + why);
+        assertThat(problems(MINIMAL + "checkpoint_interval: 1h\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 5m, was 1h" + why);
+        assertThat(problems(MINIMAL + "checkpoint_interval: ${env:LONG}\n", java.util.Map.of("LONG", "301"),
+                java.nio.file.Path.of("/nonexistent-base")))
+                .containsExactly("checkpoint_interval: must be between 100ms and 5m, was 301s" + why);
+        assertThat(parse(MINIMAL + "checkpoint_interval: 5m\n").checkpointInterval())
+                .isEqualTo(java.time.Duration.ofMinutes(5));
+    }
+
+    @Test
     void crossChecksOfSourceAndDeadLetter() {
         assertThat(problems(MINIMAL.replace("data_source: http", "data_source: waf")
                 .replace("template_id: 184", "template_id: 4"))).containsExactly(
