@@ -72,10 +72,14 @@ public final class ConfigLoader {
     static final int MAX_HEADERS = 5;
 
     private static final Pattern CLIENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
-    /** Headers the HTTP transport owns: framing, connection handling and the compression it applies. */
+    /**
+     * Headers the HTTP transport owns: framing, connection handling, the compression it applies and the
+     * per-block Idempotency-Key; the same set as the transport's HttpHeaderRules, so the job graph
+     * never refuses what loading accepted.
+     */
     private static final Set<String> RESERVED_HEADERS = Set.of(
             "host", "content-length", "transfer-encoding", "connection", "expect", "upgrade", "te",
-            "trailer", "keep-alive", "proxy-connection", "content-encoding");
+            "trailer", "keep-alive", "proxy-connection", "content-encoding", "idempotency-key", "http2-settings");
     /** Consumer properties the job sets itself; overriding them would break reading or its guarantees. */
     private static final Map<String, String> OWNED_CONSUMER_PROPERTIES = Map.of(
             "bootstrap.servers", "set source.bootstrap_servers instead",
@@ -783,7 +787,8 @@ public final class ConfigLoader {
                 }
                 String lower = name.toLowerCase(Locale.ROOT);
                 if (RESERVED_HEADERS.contains(lower)) {
-                    problems.add(path, "is set by the HTTP transport and cannot be configured");
+                    problems.add(path, "is set by the HTTP transport and cannot be configured"
+                            + (lower.equals("idempotency-key") ? " (one key per block, for the receiver's deduplication)" : ""));
                     ok = false;
                     continue;
                 }
@@ -812,6 +817,12 @@ public final class ConfigLoader {
                 }
                 if (hasControlCharacter(value)) {
                     problems.add(path, "value must not contain CR, LF or other control characters");
+                    ok = false;
+                    continue;
+                }
+                if (value.chars().anyMatch(c -> c > 0xff)) {
+                    // Header values go out as ISO-8859-1 bytes; the transport refuses anything else.
+                    problems.add(path, "value must hold only Latin-1 characters");
                     ok = false;
                     continue;
                 }

@@ -241,6 +241,14 @@ class ConfigRefusalsTest {
                         "streams[0].endpoint.headers.Content-Length: is set by the HTTP transport and cannot be configured",
                         "streams[0].endpoint.headers.transfer-encoding: is set by the HTTP transport and cannot be"
                                 + " configured");
+        assertThat(problems(standard("", "headers: {Idempotency-Key: k1, HTTP2-Settings: x, X-Ok: v}\n")))
+                .containsExactly(
+                        "streams[0].endpoint.headers.Idempotency-Key: is set by the HTTP transport and cannot be"
+                                + " configured (one key per block, for the receiver's deduplication)",
+                        "streams[0].endpoint.headers.HTTP2-Settings: is set by the HTTP transport and cannot be"
+                                + " configured");
+        assertThat(problems(standard("", "headers: {X-Euro: \"5 \u20ac\", X-Latin: \"caf\u00e9\"}\n")))
+                .containsExactly("streams[0].endpoint.headers.X-Euro: value must hold only Latin-1 characters");
         assertThat(problems(standard("", "headers: {X-A: \"a\\r\\nInjected: yes\", X-B: '', X-C: "
                 + "x".repeat(1025) + "}\n"))).containsExactly(
                 "streams[0].endpoint.headers.X-A: value must not contain CR, LF or other control characters",
