@@ -2,6 +2,7 @@
 # Runs edge-streaming locally in one JVM: Kafka (KRaft), S3 (s3proxy), an HTTP receiver, an event
 # generator and the job on a Flink MiniCluster with its web UI, using deploy/config/example.yaml.
 #   ./run-local.sh [--duration 120s] [--rate 200] [--config deploy/config/example.yaml] [--rest-port 8081-8099]
+#                  [--output dir]   (received bodies and local-runner.log; default $TMPDIR/edge-streaming-local)
 # Builds only what the runner needs (no `mvn install`: nothing is written to ~/.m2 but downloads).
 # EDGE_OFFLINE=1 builds with mvn -o; EDGE_SKIP_BUILD=1 reuses the last build.
 set -euo pipefail

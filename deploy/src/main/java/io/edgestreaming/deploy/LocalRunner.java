@@ -18,11 +18,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -42,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * (the one place that writes to stdout) and stops cleanly on Ctrl-C or after {@code --duration}.
  */
 public final class LocalRunner {
-    private static final Logger LOG = LoggerFactory.getLogger(LocalRunner.class);
+    /** Read by log4j2-local-runner.xml: the log file goes into the output directory. */
+    static final String OUTPUT_DIR_PROPERTY = "edge.local.output";
     private static final PrintStream OUT = System.out;
     static final String BUCKET = "edge-logs";
     static final String S3_ACCESS_KEY = "local-access-key";
@@ -72,7 +76,7 @@ public final class LocalRunner {
                 switch (arg) {
                     case "--config" -> config = Path.of(required(arg, value));
                     case "--duration" -> duration = parseDuration(required(arg, value));
-                    case "--rate" -> rate = Integer.parseInt(required(arg, value));
+                    case "--rate" -> rate = parseRate(required(arg, value));
                     case "--rest-port" -> ports = required(arg, value);
                     case "--output" -> output = Path.of(required(arg, value));
                     case "-h", "--help" -> throw new IllegalArgumentException("help");
@@ -90,19 +94,37 @@ public final class LocalRunner {
             return value;
         }
 
-        /** 120s, 5m, 1h, or a bare number of seconds. */
+        /** 120s, 5m, 1h, 500ms, or a bare number of seconds; more than zero. */
         static Duration parseDuration(String text) {
-            String t = text.trim().toLowerCase();
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
+            Duration d = null;
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                d = switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofSeconds(n);
+                };
             }
-            char unit = t.charAt(t.length() - 1);
-            long n = Character.isDigit(unit) ? Long.parseLong(t) : Long.parseLong(t.substring(0, t.length() - 1));
-            return switch (unit) {
-                case 'h' -> Duration.ofHours(n);
-                case 'm' -> Duration.ofMinutes(n);
-                default -> Duration.ofSeconds(n);
-            };
+            if (d == null || d.isZero()) {
+                throw new IllegalArgumentException("--duration: '" + text + "' is not a duration (write e.g. 120s, 5m, 1h)");
+            }
+            return d;
+        }
+
+        private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|)");
+
+        static int parseRate(String text) {
+            try {
+                int rate = Integer.parseInt(text.trim());
+                if (rate > 0) {
+                    return rate;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("--rate: '" + text + "' is not a positive number of events per second");
         }
     }
 
@@ -115,12 +137,15 @@ public final class LocalRunner {
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            OUT.println((e.getMessage().equals("help") ? "" : e.getMessage() + "\n")
+            boolean help = "help".equals(e.getMessage());
+            OUT.println((help ? "" : e.getMessage() + "\n")
                     + "usage: ./run-local.sh [--duration 120s] [--rate events-per-second] [--config deploy/config/example.yaml]"
                     + " [--rest-port 8081-8099] [--output dir]");
-            System.exit(e.getMessage().equals("help") ? 0 : 2);
+            System.exit(help ? 0 : 2);
             return;
         }
+        // Before the first logger exists: log4j2 reads it once, when it configures the log file.
+        System.setProperty(OUTPUT_DIR_PROPERTY, options.outputDir().toAbsolutePath().toString());
         LocalRunner runner = new LocalRunner(options);
         // Ctrl-C / TERM are handled here, not by a shutdown hook: the JVM's shutdown hooks of Kafka's
         // test kit delete the broker's directory while it still runs (the broker then halts the JVM),
@@ -129,7 +154,7 @@ public final class LocalRunner {
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> runner.requestStop());
             } catch (IllegalArgumentException e) {
-                LOG.debug("signal {} cannot be handled here: {}", signal, e.toString());
+                log().debug("signal {} cannot be handled here: {}", signal, e.toString());
             }
         }
         int exit = runner.run();
@@ -145,7 +170,7 @@ public final class LocalRunner {
             e.problems().forEach(p -> OUT.println("  " + p));
             return 2;
         } catch (Exception e) {
-            LOG.error("local runner failed", e);
+            log().error("local runner failed", e);
             OUT.println("FAILED: " + e);
             return 1;
         } finally {
@@ -309,7 +334,7 @@ public final class LocalRunner {
         try {
             Files.write(dir.resolve(key.replaceAll("[^A-Za-z0-9._-]", "_") + ".txt"), request.decodedBody());
         } catch (IOException e) {
-            LOG.warn("cannot store a received block in {}: {}", dir, e.toString());
+            log().warn("cannot store a received block in {}: {}", dir, e.toString());
         }
     }
 
@@ -332,13 +357,13 @@ public final class LocalRunner {
                     try {
                         cluster.cancelJob(jobId).get(30, TimeUnit.SECONDS);
                     } catch (Exception e) {
-                        LOG.debug("cancel: {}", e.toString());
+                        log().debug("cancel: {}", e.toString());
                     }
                 }
                 cluster.closeAsync().get(60, TimeUnit.SECONDS);
             }
         } catch (Exception e) {
-            LOG.warn("shutting down the MiniCluster: {}", e.toString());
+            log().warn("shutting down the MiniCluster: {}", e.toString());
         } finally {
             closeQuietly(receiver);
             closeQuietly(s3);
@@ -347,12 +372,17 @@ public final class LocalRunner {
         }
     }
 
+    /** Not a static field: the logger must not be created before main sets {@link #OUTPUT_DIR_PROPERTY}. */
+    private static Logger log() {
+        return LoggerFactory.getLogger(LocalRunner.class);
+    }
+
     private static void closeQuietly(AutoCloseable closeable) {
         if (closeable != null) {
             try {
                 closeable.close();
             } catch (Exception e) {
-                LOG.warn("closing {}: {}", closeable.getClass().getSimpleName(), e.toString());
+                log().warn("closing {}: {}", closeable.getClass().getSimpleName(), e.toString());
             }
         }
     }

@@ -34,6 +34,9 @@ public record DeadLetterEvent(String reason, String detail, String topic, int pa
     public static final String HEADER_SOURCE_TOPIC = "source-topic";
     public static final String HEADER_SOURCE_PARTITION = "source-partition";
     public static final String HEADER_SOURCE_OFFSET = "source-offset";
+    /** Only on a value cut to fit Kafka's record size limits (see {@link DeadLetterRecordSerializer}). */
+    public static final String HEADER_VALUE_TRUNCATED = "value-truncated";
+    public static final String HEADER_VALUE_BYTES = "value-bytes";
 
     public DeadLetterEvent {
         Objects.requireNonNull(reason, "reason");

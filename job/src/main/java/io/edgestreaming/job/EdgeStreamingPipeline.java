@@ -1,5 +1,6 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.config.DeadLetterConfig;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.Secret;
 import io.edgestreaming.config.SourceConfig;
@@ -34,8 +35,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * <p>Operator uids are fixed: savepoints stay restorable across versions of the job.
  */
 public final class EdgeStreamingPipeline {
-    /** Kafka transaction timeout of the dead-letter sink: under the brokers' default 15 min maximum. */
-    static final String DEAD_LETTER_TRANSACTION_TIMEOUT_MS = "600000";
+    static final String DEAD_LETTER_TRANSACTION_TIMEOUT_MS =
+            Long.toString(DeadLetterConfig.TRANSACTION_TIMEOUT.toMillis());
 
     private EdgeStreamingPipeline() {}
 

@@ -17,18 +17,24 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,7 +63,8 @@ class EdgeStreamingJobITCase {
     @BeforeAll
     static void startServers() {
         kafka = EmbeddedKafka.start();
-        kafka.createTopic(HTTP_TOPIC, 2);
+        // Takes the 2 MiB event below; the dead-letter topic keeps the broker's default limit (~1 MiB).
+        kafka.createTopic(HTTP_TOPIC, 2, Map.of("max.message.bytes", Integer.toString(4 << 20)));
         kafka.createTopic(WAF_TOPIC, 1);
         kafka.createTopic(DEAD_LETTER_TOPIC, 1);
         receiver = HttpReceiver.start();
@@ -186,6 +193,15 @@ class EdgeStreamingJobITCase {
         wafValues.add("not json either".getBytes(StandardCharsets.US_ASCII));
         kafka.send(HTTP_TOPIC, httpValues);
         kafka.send(WAF_TOPIC, wafValues);
+        // An event far over max_event_bytes and over Kafka's default record size: dead-lettered cut.
+        byte[] huge = ("{\"client\":\"c1\",\"host\":\"www.shop.com\",\"request_uri\":\"/" + "h".repeat(2 << 20) + "\"}")
+                .getBytes(StandardCharsets.US_ASCII);
+        Map<String, Object> bigProducer = new HashMap<>(kafka.plainClientProps());
+        bigProducer.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(bigProducer, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(HTTP_TOPIC, huge)).get(30, TimeUnit.SECONDS);
+        }
 
         JobConfig config = new JobConfig(
                 new SourceConfig(kafka.bootstrapServers(), Map.of(DataSource.HTTP, HTTP_TOPIC, DataSource.WAF, WAF_TOPIC),
@@ -251,10 +267,27 @@ class EdgeStreamingJobITCase {
         expectedReasons.put("not json either", "NOT_JSON");
         Event tooLargeRecord = events.stream().filter(e -> e.get("waf_args").length() > 500).findFirst().orElseThrow();
         expectedReasons.put(new String(tooLargeRecord.json(), StandardCharsets.US_ASCII), DeadLetterEvent.RECORD_TOO_LARGE);
-        List<ConsumerRecord<byte[], byte[]>> dead = kafka.readCommitted(DEAD_LETTER_TOPIC, expectedReasons.size(),
-                Duration.ofSeconds(60));
+        List<ConsumerRecord<byte[], byte[]>> dead = new ArrayList<>(kafka.readCommitted(DEAD_LETTER_TOPIC,
+                expectedReasons.size() + 1, Duration.ofSeconds(60)));
+        // The huge event: its first bytes, marked as cut, pointing at the whole original.
+        List<ConsumerRecord<byte[], byte[]>> cut = dead.stream()
+                .filter(r -> r.headers().lastHeader(DeadLetterEvent.HEADER_VALUE_TRUNCATED) != null).toList();
+        assertThat(cut).hasSize(1);
+        ConsumerRecord<byte[], byte[]> cutRecord = cut.get(0);
+        dead.remove(cutRecord);
+        assertThat(header(cutRecord, DeadLetterEvent.HEADER_REASON)).isEqualTo("TOO_LARGE");
+        assertThat(header(cutRecord, DeadLetterEvent.HEADER_VALUE_TRUNCATED)).isEqualTo("true");
+        assertThat(header(cutRecord, DeadLetterEvent.HEADER_VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
+        assertThat(cutRecord.value()).isEqualTo(Arrays.copyOf(huge, DeadLetterRecordSerializer.MAX_VALUE_BYTES));
+        int cutPartition = Integer.parseInt(header(cutRecord, DeadLetterEvent.HEADER_SOURCE_PARTITION));
+        long cutOffset = Long.parseLong(header(cutRecord, DeadLetterEvent.HEADER_SOURCE_OFFSET));
+        assertThat(header(cutRecord, DeadLetterEvent.HEADER_SOURCE_TOPIC)).isEqualTo(HTTP_TOPIC);
+        assertThat(kafka.readCommitted(HTTP_TOPIC, Duration.ofSeconds(10)).stream()
+                .filter(r -> r.partition() == cutPartition && r.offset() == cutOffset)
+                .map(ConsumerRecord::value)).containsExactly(huge);
         Map<String, String> actualReasons = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> record : dead) {
+            assertThat(record.headers().lastHeader(DeadLetterEvent.HEADER_VALUE_BYTES)).isNull();
             String value = new String(record.value(), StandardCharsets.US_ASCII);
             assertThat(actualReasons.put(value, header(record, DeadLetterEvent.HEADER_REASON))).as("duplicate").isNull();
             String topic = header(record, DeadLetterEvent.HEADER_SOURCE_TOPIC);

@@ -56,6 +56,11 @@ public final class ConfigLoader {
     static final String DEFAULT_DEAD_LETTER_TOPIC = "edge-streaming-dead-letter";
     static final int DEFAULT_MAX_EVENT_BYTES = 1 << 20;
     static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
+    /**
+     * Half the dead-letter sink's transaction timeout: a transaction stays open until the checkpoint
+     * after it completes, and a slow checkpoint must not let the broker abort it (losing dead letters).
+     */
+    static final Duration MAX_CHECKPOINT_INTERVAL = DeadLetterConfig.TRANSACTION_TIMEOUT.dividedBy(2);
     static final int DEFAULT_MAX_RECORDS = 2000;
     static final Duration DEFAULT_MAX_INTERVAL = Duration.ofSeconds(60);
     /** Azion documents the range of max_size (1,000,000 to 2,147,483,647) but no default; ours is 5 MB. */
@@ -67,10 +72,14 @@ public final class ConfigLoader {
     static final int MAX_HEADERS = 5;
 
     private static final Pattern CLIENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
-    /** Headers the HTTP transport owns: framing, connection handling and the compression it applies. */
+    /**
+     * Headers the HTTP transport owns: framing, connection handling, the compression it applies and the
+     * per-block Idempotency-Key; the same set as the transport's HttpHeaderRules, so the job graph
+     * never refuses what loading accepted.
+     */
     private static final Set<String> RESERVED_HEADERS = Set.of(
             "host", "content-length", "transfer-encoding", "connection", "expect", "upgrade", "te",
-            "trailer", "keep-alive", "proxy-connection", "content-encoding");
+            "trailer", "keep-alive", "proxy-connection", "content-encoding", "idempotency-key", "http2-settings");
     /** Consumer properties the job sets itself; overriding them would break reading or its guarantees. */
     private static final Map<String, String> OWNED_CONSUMER_PROPERTIES = Map.of(
             "bootstrap.servers", "set source.bootstrap_servers instead",
@@ -238,7 +247,10 @@ public final class ConfigLoader {
             DeliveryConfig delivery = deliverySection == null ? null : delivery(deliverySection);
             // Flink takes checkpoints down to 10 ms, but each one commits transactions and releases blocks.
             Duration checkpointInterval = top.duration("checkpoint_interval", Duration.ofMillis(100),
-                    Duration.ofHours(1), DEFAULT_CHECKPOINT_INTERVAL);
+                    MAX_CHECKPOINT_INTERVAL, DEFAULT_CHECKPOINT_INTERVAL,
+                    "the dead-letter topic's Kafka transactions time out after "
+                            + Durations.format(DeadLetterConfig.TRANSACTION_TIMEOUT)
+                            + " and each stays open until the checkpoint after it completes");
             List<StreamConfig> streams = streams(top, topics, checkpointInterval);
             if (delivery != null && streams != null) {
                 for (int i = 0; i < streams.size(); i++) {
@@ -776,7 +788,8 @@ public final class ConfigLoader {
                 }
                 String lower = name.toLowerCase(Locale.ROOT);
                 if (RESERVED_HEADERS.contains(lower)) {
-                    problems.add(path, "is set by the HTTP transport and cannot be configured");
+                    problems.add(path, "is set by the HTTP transport and cannot be configured"
+                            + (lower.equals("idempotency-key") ? " (one key per block, for the receiver's deduplication)" : ""));
                     ok = false;
                     continue;
                 }
@@ -805,6 +818,12 @@ public final class ConfigLoader {
                 }
                 if (hasControlCharacter(value)) {
                     problems.add(path, "value must not contain CR, LF or other control characters");
+                    ok = false;
+                    continue;
+                }
+                if (value.chars().anyMatch(c -> c > 0xff)) {
+                    // Header values go out as ISO-8859-1 bytes; the transport refuses anything else.
+                    problems.add(path, "value must hold only Latin-1 characters");
                     ok = false;
                     continue;
                 }

@@ -1,6 +1,7 @@
 package io.edgestreaming.config;
 
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * Where what cannot be processed goes; nothing is silently discarded.
@@ -10,4 +11,10 @@ import java.io.Serializable;
  * @param blocksPath Flink FileSystem path ({@code file://} locally, {@code s3://} in production) for
  *     blocks that could not be delivered: one entry per block, payload plus manifest
  */
-public record DeadLetterConfig(String eventsTopic, String blocksPath) implements Serializable {}
+public record DeadLetterConfig(String eventsTopic, String blocksPath) implements Serializable {
+    /**
+     * Kafka transaction timeout of the dead-letter events sink: under the brokers' default 15 min
+     * maximum ({@code transaction.max.timeout.ms}); checkpoint_interval is bounded by it.
+     */
+    public static final Duration TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
+}

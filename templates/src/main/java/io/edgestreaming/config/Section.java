@@ -275,6 +275,12 @@ final class Section {
     }
 
     Duration duration(String key, Duration min, Duration max, Duration dflt) {
+        return duration(key, min, max, dflt, null);
+    }
+
+    /** As above; {@code whyMax}, if not null, is appended to the refusal of a value above {@code max}. */
+    Duration duration(String key, Duration min, Duration max, Duration dflt, String whyMax) {
+        String aboveMax = whyMax == null ? "" : ": " + whyMax;
         JsonNode n = get(key);
         if (n == null) {
             return dflt;
@@ -283,7 +289,7 @@ final class Section {
         if (n.isIntegralNumber()) {
             if (n.bigIntegerValue().bitLength() > 40) {
                 problem(key, "must be between " + Durations.format(min) + " and " + Durations.format(max)
-                        + ", was " + n.bigIntegerValue() + "s");
+                        + ", was " + n.bigIntegerValue() + "s" + (n.bigIntegerValue().signum() > 0 ? aboveMax : ""));
                 return null;
             }
             d = Duration.ofSeconds(n.longValue());
@@ -304,7 +310,7 @@ final class Section {
         }
         if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
             problem(key, "must be between " + Durations.format(min) + " and " + Durations.format(max)
-                    + ", was " + Durations.format(d));
+                    + ", was " + Durations.format(d) + (d.compareTo(max) > 0 ? aboveMax : ""));
             return null;
         }
         return d;

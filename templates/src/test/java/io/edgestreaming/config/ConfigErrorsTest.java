@@ -85,7 +85,7 @@ class ConfigErrorsTest {
                 "delivery.request_timeout: '20 seconds' is not a duration (write e.g. 500ms, 60s, 5m, 24h, 1d, PT60S,"
                         + " or an integer of seconds)",
                 "delivery.max_backoff: must be at least initial_backoff (2s), was 1s",
-                "checkpoint_interval: must be between 100ms and 1h, was 0s",
+                "checkpoint_interval: must be between 100ms and 5m, was 0s",
                 "stream: unknown key (did you mean streams?)",
                 // streams[0]
                 "streams[0].template_model: cannot be combined with template_id; set exactly one",

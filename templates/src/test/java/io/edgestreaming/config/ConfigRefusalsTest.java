@@ -243,6 +243,14 @@ class ConfigRefusalsTest {
                         "streams[0].endpoint.headers.Content-Length: is set by the HTTP transport and cannot be configured",
                         "streams[0].endpoint.headers.transfer-encoding: is set by the HTTP transport and cannot be"
                                 + " configured");
+        assertThat(problems(standard("", "headers: {Idempotency-Key: k1, HTTP2-Settings: x, X-Ok: v}\n")))
+                .containsExactly(
+                        "streams[0].endpoint.headers.Idempotency-Key: is set by the HTTP transport and cannot be"
+                                + " configured (one key per block, for the receiver's deduplication)",
+                        "streams[0].endpoint.headers.HTTP2-Settings: is set by the HTTP transport and cannot be"
+                                + " configured");
+        assertThat(problems(standard("", "headers: {X-Euro: \"5 \u20ac\", X-Latin: \"caf\u00e9\"}\n")))
+                .containsExactly("streams[0].endpoint.headers.X-Euro: value must hold only Latin-1 characters");
         assertThat(problems(standard("", "headers: {X-A: \"a\\r\\nInjected: yes\", X-B: '', X-C: "
                 + "x".repeat(1025) + "}\n"))).containsExactly(
                 "streams[0].endpoint.headers.X-A: value must not contain CR, LF or other control characters",
@@ -270,6 +278,21 @@ class ConfigRefusalsTest {
                 .startsWith("streams[0].endpoint.bucket_name: is not a valid bucket name");
         assertThat(problems(s3("", S3_OK + "key_layout: hourly\n"))).containsExactly(
                 "streams[0].endpoint.key_layout: must be one of azion, dated, was 'hourly'");
+    }
+
+    @Test
+    void checkpointIntervalsTheDeadLetterTransactionsCannotOutlastAreRefused() throws Exception {
+        String why = ": the dead-letter topic's Kafka transactions time out after 10m and each stays open until"
+                + " the checkpoint after it completes";
+        assertThat(problems(MINIMAL + "checkpoint_interval: 6m\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 5m, was 6m" + why);
+        assertThat(problems(MINIMAL + "checkpoint_interval: 1h\n"))
+                .containsExactly("checkpoint_interval: must be between 100ms and 5m, was 1h" + why);
+        assertThat(problems(MINIMAL + "checkpoint_interval: ${env:LONG}\n", java.util.Map.of("LONG", "301"),
+                java.nio.file.Path.of("/nonexistent-base")))
+                .containsExactly("checkpoint_interval: must be between 100ms and 5m, was 301s" + why);
+        assertThat(parse(MINIMAL + "checkpoint_interval: 5m\n").checkpointInterval())
+                .isEqualTo(java.time.Duration.ofMinutes(5));
     }
 
     @Test

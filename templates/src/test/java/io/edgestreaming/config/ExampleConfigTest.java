@@ -45,7 +45,7 @@ class ExampleConfigTest {
         assertThat(siem.template().id()).isEqualTo(184);
         assertThat(siem.domains()).containsExactly("www.shop-4529r.example", "*.cdn-4529r.example");
         HttpEndpoint http = (HttpEndpoint) siem.endpoint();
-        assertThat(http.url()).isEqualTo(URI.create("http://127.0.0.1:38080/ingest"));
+        assertThat(http.url()).isEqualTo(URI.create("http://127.0.0.1:38080/ingest/siem"));
         assertThat(http.headers()).containsOnlyKeys("X-Edge-Stream");
 
         StreamConfig toKafka = c.streams().get(1);
@@ -76,6 +76,8 @@ class ExampleConfigTest {
         assertThat(array.logLineSeparator()).isEqualTo(",");
         assertThat(array.payloadFormat()).isEqualTo("[$dataset]");
         assertThat(array.compression()).isEqualTo(HttpEndpoint.Compression.GZIP);
+        // Two destinations, not one: the local runner's per-destination figures stay apart.
+        assertThat(array.destinationId()).isNotEqualTo(http.destinationId());
     }
 
     /** deploy/config/reference.yaml documents every key; loading it keeps the documentation valid. */
