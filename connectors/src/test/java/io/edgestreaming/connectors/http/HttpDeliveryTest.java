@@ -305,6 +305,35 @@ class HttpDeliveryTest {
     }
 
     @Test
+    void requestTimeoutAndTooManyRequestsAreRetriedOtherClientErrorsAreNot() throws Exception {
+        receiver.respondNext(408, 1);
+        receiver.respondNext(429, 1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/retry"))),
+                stream(2, http(receiver.url("/gone"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 2));
+            h.snapshot(1);
+            h.complete(1);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (receiver.deliveredBlocks().isEmpty() && System.nanoTime() < deadline) {
+                h.runMailsFor(Duration.ofMillis(50));
+                h.advance(Duration.ofMillis(250)); // processing time drives the backoff timers
+            }
+            assertThat(receiver.requests()).extracting(HttpReceiver.Request::status).containsExactly(408, 429, 200);
+
+            receiver.respondWith(404);
+            h.process(block(2, "example.com", 0, 1));
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.requests()).as("a 404 is not retried").hasSize(4);
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("stream_id").asLong()).isEqualTo(2);
+        assertThat(manifest.get("reason").asText()).startsWith("HTTP 404");
+    }
+
+    @Test
     void retryAfterIsHonouredBeforeTheNextAttempt() throws Exception {
         receiver.respondWith(503, Duration.ofSeconds(3));
         JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/busy"))));
