@@ -57,16 +57,20 @@ public interface Transport extends AutoCloseable {
 
     /**
      * Called once, right after the transport is created and before {@link #restore}, with the
-     * transport's own state from the restored checkpoint (empty on a fresh start; after rescaling, any
-     * subset of the elements some subtasks returned from {@link #snapshotState}). For transports that
-     * must remember destination-side things across restarts (a Kafka transaction prepared before a
-     * checkpoint, to commit after the restore).
+     * transport's own state from the restored checkpoint: empty on a fresh start, else every element
+     * that <em>any</em> subtask returned from {@link #snapshotState} (union state), because after
+     * rescaling a block restored here may have been tracked by another subtask. The transport keeps
+     * only what concerns the blocks it gets in {@link #restore} (and what it alone is made responsible
+     * for), so that state does not multiply. For transports that must remember destination-side
+     * things across restarts (a Kafka transaction prepared before a checkpoint, to commit after the
+     * restore).
      */
     default void initializeState(TransportContext context, List<byte[]> restoredState) throws Exception {}
 
     /**
      * Called at every checkpoint, after {@link #stage} (if any): the transport's own state for this
-     * checkpoint. Elements are redistributed individually on rescaling. Throwing fails the checkpoint.
+     * checkpoint. On a restore every subtask gets the elements of all subtasks (see {@link #initializeState});
+     * keep them small. Throwing fails the checkpoint.
      */
     default List<byte[]> snapshotState(long checkpointId) throws Exception {
         return List.of();

@@ -16,6 +16,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
  * failed attempt. After a restore, the transactions the checkpoint prepared are committed again with
  * flink-connector-kafka's {@code FlinkKafkaInternalProducer.resumeTransaction} (a commit of a committed
  * transaction succeeds; one the broker aborted meanwhile is reported and its blocks written again).
+ * After rescaling, the subtask that gets a block also gets its transaction or committed mark (the
+ * transport state is union state; see {@link #restore}).
  *
  * <p>Per destination a {@link Lane} with its own thread does every blocking call: a cluster that is
  * unreachable, refuses the topic or the credentials never fails a checkpoint nor delays another
@@ -58,6 +62,7 @@ public final class KafkaTransport implements Transport {
     private final Map<String, KafkaEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, Lane> lanes = new LinkedHashMap<>();
     private TransportContext context = new TransportContext("nojob", 0, 1, -1, List.of());
+    private List<LaneState> restoredStates = List.of();
 
     public KafkaTransport(DeliveryConfig delivery) {
         this.delivery = delivery;
@@ -117,21 +122,63 @@ public final class KafkaTransport implements Transport {
                 endpoints.putIfAbsent(k.destinationId(), k);
             }
         }
-        long now = System.currentTimeMillis();
+        // Every lane state of every old subtask (union state); sorted out in restore(), once this
+        // subtask's blocks are known.
+        restoredStates = new ArrayList<>(restoredState.size());
         for (byte[] bytes : restoredState) {
-            LaneState state = LaneState.fromBytes(bytes);
-            lane(state.destinationId(), endpoints.get(state.destinationId())).restoreState(state, now);
+            restoredStates.add(LaneState.fromBytes(bytes));
+        }
+    }
+
+    /**
+     * Pending blocks and lane states are redistributed independently on rescaling, so a block may
+     * land here while the transaction it was prepared in, or the record that it is committed, was
+     * kept by another old subtask. Every subtask therefore sees every restored lane state and takes
+     * from it: the committed keys and the (part of each) prepared transaction that hold its own
+     * blocks, and commits those transactions again itself (a commit by producer id and epoch is
+     * idempotent: several subtasks may commit the same transaction, and none writes a block that is
+     * in one again). A transaction the broker aborted meanwhile is re-written by each subtask for the
+     * blocks it holds, so still once. Besides, each old lane state has one owner, old subtask index
+     * modulo the new parallelism (the same subtask when the parallelism did not change): it commits
+     * every transaction of that state even if it holds none of its blocks (none stays open to stall
+     * read_committed consumers) and aborts what that old subtask's failed attempt left open, above
+     * the state's counter, so never a transaction still to be committed; no two subtasks probe the
+     * same ids and new transactional ids (new generation) never collide with restored ones.
+     */
+    @Override
+    public void restore(Collection<StagedBlock> pending) {
+        long now = System.currentTimeMillis();
+        Map<String, Set<String>> held = new HashMap<>();
+        for (StagedBlock b : pending) {
+            held.computeIfAbsent(b.destinationId(), k -> new HashSet<>()).add(b.deliveryKey());
+        }
+        for (LaneState state : restoredStates) {
+            Set<String> mine = held.getOrDefault(state.destinationId(), Set.of());
+            boolean owner = ownerOf(state.prefix(), context.parallelism()) == context.subtaskIndex();
+            if (owner || state.concerns(mine)) {
+                lane(state.destinationId(), endpoints.get(state.destinationId())).restoreState(state, owner, mine, now);
+            }
+        }
+        restoredStates = List.of();
+        for (StagedBlock b : pending) {
+            lane(b.destinationId(), endpoints.get(b.destinationId())).restoreBlock(b, now);
         }
         for (Lane lane : lanes.values()) {
             lane.recommitRestored();
         }
     }
 
-    @Override
-    public void restore(Collection<StagedBlock> pending) {
-        long now = System.currentTimeMillis();
-        for (StagedBlock b : pending) {
-            lane(b.destinationId(), endpoints.get(b.destinationId())).restoreBlock(b, now);
+    /**
+     * The new subtask responsible for a restored lane state: the old subtask index (from the
+     * transactional-id prefix) modulo the new parallelism.
+     */
+    static int ownerOf(String prefix, int parallelism) {
+        int g = prefix.lastIndexOf("-g");
+        int s = g > 0 ? prefix.lastIndexOf('-', g - 1) : -1;
+        try {
+            return Integer.parseInt(prefix.substring(s + 1, g)) % parallelism;
+        } catch (RuntimeException e) {
+            return Math.floorMod(prefix.hashCode(), parallelism); // not our format: any fixed choice
         }
     }
 

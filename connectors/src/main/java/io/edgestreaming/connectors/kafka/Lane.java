@@ -134,25 +134,45 @@ final class Lane implements AutoCloseable {
         }
     }
 
-    synchronized void restoreState(LaneState state, long now) {
-        // Whatever the failed attempt opened after this checkpoint sits at counter and above.
-        probes.add(new LaneState.Probe(state.prefix(), state.counter()));
-        if (state.prefix().equals(prefix)) {
-            // Same generation (no restored checkpoint id known): continue after the restored ids, and
-            // never probe from 0 over the prepared transactions about to be committed again.
-            probes.remove(new LaneState.Probe(prefix, 0));
-            counter = Math.max(counter, state.counter());
+    /**
+     * Takes from a restored lane state (of any old subtask: union state) what concerns this subtask:
+     * the part of each prepared transaction made of blocks restored here ({@code held}), and which of
+     * those blocks are committed. The {@code owner} of the state (exactly one subtask) also takes its
+     * probes and every prepared transaction, even with none of its blocks here, so that each one is
+     * committed by someone. See {@link KafkaTransport#restore}.
+     */
+    synchronized void restoreState(LaneState state, boolean owner, Set<String> held, long now) {
+        if (owner) {
+            // Whatever the failed attempt opened after this checkpoint sits at counter and above.
+            probes.add(new LaneState.Probe(state.prefix(), state.counter()));
+            if (state.prefix().equals(prefix)) {
+                // Same generation (no restored checkpoint id known): continue after the restored ids, and
+                // never probe from 0 over the prepared transactions about to be committed again.
+                probes.remove(new LaneState.Probe(prefix, 0));
+                counter = Math.max(counter, state.counter());
+            }
+            probes.addAll(state.probes());
         }
-        probes.addAll(state.probes());
         for (LaneState.PreparedTxn p : state.prepared()) {
-            Txn t = new Txn(p.checkpointId(), p.transactionalId(), p.producerId(), p.epoch(), p.keys(), null);
-            prepared.add(t);
+            List<String> mine = new ArrayList<>();
             for (String k : p.keys()) {
+                if (held.contains(k)) {
+                    mine.add(k);
+                }
+            }
+            if (mine.isEmpty() && !owner) {
+                continue;
+            }
+            Txn t = new Txn(p.checkpointId(), p.transactionalId(), p.producerId(), p.epoch(), List.copyOf(mine), null);
+            prepared.add(t);
+            for (String k : mine) {
                 txnOfKey.put(k, t);
             }
         }
         for (String k : state.committedKeys()) {
-            committed.put(k, new Committed(now));
+            if (held.contains(k)) {
+                committed.put(k, new Committed(now));
+            }
         }
     }
 

@@ -29,6 +29,26 @@ record LaneState(
 
     record PreparedTxn(long checkpointId, String transactionalId, long producerId, short epoch, List<String> keys) {}
 
+    /** Whether this state knows anything about one of the given delivery keys. */
+    boolean concerns(java.util.Set<String> keys) {
+        if (keys.isEmpty()) {
+            return false;
+        }
+        for (PreparedTxn t : prepared) {
+            for (String k : t.keys()) {
+                if (keys.contains(k)) {
+                    return true;
+                }
+            }
+        }
+        for (String k : committedKeys) {
+            if (keys.contains(k)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     byte[] toBytes() {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();

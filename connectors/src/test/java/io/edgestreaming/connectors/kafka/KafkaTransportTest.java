@@ -37,6 +37,25 @@ class KafkaTransportTest {
     }
 
     @Test
+    void eachRestoredLaneStateHasOneOwnerTheSameSubtaskWhenTheParallelismStays() {
+        String prefix = "edge-streaming-0a1b2c-abcd0123-5-g42";
+        assertThat(KafkaTransport.ownerOf(prefix, 8)).isEqualTo(5);
+        assertThat(KafkaTransport.ownerOf(prefix, 3)).isEqualTo(2);
+        assertThat(KafkaTransport.ownerOf(prefix, 1)).isZero();
+        assertThat(KafkaTransport.ownerOf("not-our-format", 4)).isBetween(0, 3);
+    }
+
+    @Test
+    void laneStateConcernsOnlyItsPreparedAndCommittedKeys() {
+        LaneState state = new LaneState("d", "p-0-g1", 2, List.of(),
+                List.of(new LaneState.PreparedTxn(1, "p-0-g1-1", 1, (short) 0, List.of("a"))), List.of("b"));
+        assertThat(state.concerns(java.util.Set.of("a", "x"))).isTrue();
+        assertThat(state.concerns(java.util.Set.of("b"))).isTrue();
+        assertThat(state.concerns(java.util.Set.of("x"))).isFalse();
+        assertThat(state.concerns(java.util.Set.of())).isFalse();
+    }
+
+    @Test
     void clientSettingsFollowTheEndpointAndBoundEveryWait() {
         Properties plain = KafkaClientConfig.producer(endpoint(false, null, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c");
         assertThat(plain.getProperty("security.protocol")).isEqualTo("PLAINTEXT");

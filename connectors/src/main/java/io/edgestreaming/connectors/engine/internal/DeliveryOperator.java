@@ -50,15 +50,25 @@ import org.slf4j.LoggerFactory;
  * concurrency and circuit-breaker limits; the outcome comes back as a mailbox mail
  * ({@link #onOutcome}), so all state is touched on the task thread only.
  *
- * <p>State is a plain (split-redistributed) operator {@link ListState}: any subtask can deliver any
- * block (each has the whole configuration), so on rescaling the pending blocks are simply spread over
- * the new subtasks; a union list state would make every subtask re-deliver everything.
+ * <p>Pending blocks are a plain (split-redistributed) operator {@link ListState}: any subtask can
+ * deliver any block (each has the whole configuration), so on rescaling the pending blocks are simply
+ * spread over the new subtasks; a union list state would make every subtask re-deliver everything.
+ * The transport's own state, in contrast, is union list state: what it remembers about a block (a
+ * Kafka transaction it is in, or that it is already committed) must reach whichever subtask the
+ * block lands on; the transport picks out what concerns its restored blocks.
  */
 public final class DeliveryOperator extends AbstractStreamOperator<Void> implements OneInputStreamOperator<Block, Void> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryOperator.class);
     static final String STATE_NAME = "pending-blocks";
-    static final String TRANSPORT_STATE_NAME = "transport-state";
+    /**
+     * The transport's own state is union list state: after rescaling every subtask sees everything the
+     * transport kept (a Kafka transaction and the blocks in it can land on different subtasks, since
+     * the pending blocks are split independently), and the transport keeps only what concerns it.
+     */
+    static final String TRANSPORT_STATE_NAME = "transport-state-union";
+    /** Split-redistributed transport state of checkpoints taken before it became union state. */
+    static final String LEGACY_TRANSPORT_STATE_NAME = "transport-state";
     private static final int MAX_REASON = 1000;
     /** Retry-After beyond this is capped: a wrong header must not park a destination for days. */
     private static final long MAX_RETRY_AFTER_MILLIS = Duration.ofHours(1).toMillis();
@@ -117,11 +127,15 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         staged = new TreeMap<>();
         destinations = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
-        transportState = context.getOperatorStateStore().getListState(
+        transportState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>(TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
+        ListState<byte[]> legacyTransportState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>(LEGACY_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
         List<byte[]> restoredTransportState = new ArrayList<>();
         if (context.isRestored()) {
             transportState.get().forEach(restoredTransportState::add);
+            legacyTransportState.get().forEach(restoredTransportState::add);
+            legacyTransportState.clear();
         }
         List<Endpoint> endpoints = new ArrayList<>();
         for (Endpoint endpoint : endpointsByStream.values()) {

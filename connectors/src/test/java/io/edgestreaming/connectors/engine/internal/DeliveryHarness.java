@@ -31,8 +31,26 @@ public final class DeliveryHarness implements AutoCloseable {
 
     public static DeliveryHarness open(JobConfig config, TransportFactory transport, OperatorSubtaskState restore,
             DeliveryOperatorFactory.Options options) throws Exception {
-        OneInputStreamOperatorTestHarness<Block, Void> h = new OneInputStreamOperatorTestHarness<>(
-                new DeliveryOperatorFactory(config, transport, options), BlockSerializer.INSTANCE);
+        return open(new OneInputStreamOperatorTestHarness<>(new DeliveryOperatorFactory(config, transport, options),
+                BlockSerializer.INSTANCE), restore);
+    }
+
+    /**
+     * Subtask {@code subtaskIndex} of {@code parallelism} (max parallelism {@link #MAX_PARALLELISM}), for
+     * rescaling tests: restore it from a share made with
+     * {@code AbstractStreamOperatorTestHarness.repartitionOperatorState(state, MAX_PARALLELISM, old, parallelism, subtaskIndex)}.
+     */
+    public static DeliveryHarness open(JobConfig config, TransportFactory transport, OperatorSubtaskState restore,
+            int parallelism, int subtaskIndex) throws Exception {
+        return open(new OneInputStreamOperatorTestHarness<Block, Void>(new DeliveryOperatorFactory(config, transport,
+                new DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), true)), MAX_PARALLELISM, parallelism, subtaskIndex),
+                restore);
+    }
+
+    public static final int MAX_PARALLELISM = 128;
+
+    private static DeliveryHarness open(OneInputStreamOperatorTestHarness<Block, Void> h, OperatorSubtaskState restore)
+            throws Exception {
         h.setProcessingTime(System.currentTimeMillis());
         if (restore != null) {
             h.initializeState(restore);
@@ -60,6 +78,11 @@ public final class DeliveryHarness implements AutoCloseable {
 
     public long processingTime() {
         return harness.getProcessingTime();
+    }
+
+    /** Mails (delivery outcomes) waiting in the task mailbox, not yet run. */
+    public int queuedMails() {
+        return harness.getTaskMailbox().size();
     }
 
     public int pending() {
