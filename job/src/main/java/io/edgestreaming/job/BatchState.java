@@ -10,7 +10,7 @@ public class BatchState {
     public int count;
     /** Sum of the open block's record lengths. */
     public long recordBytes;
-    /** Sequence number the next block gets; survives flushes and restores so block ids never repeat. */
+    /** Sequence number the next block gets; survives flushes and restores (until the key idles out, see BlockBatcher#IDLE_KEY_TTL). */
     public long nextSequence;
     /** Processing time at which the open block is cut; meaningful only while count > 0. */
     public long deadline;

@@ -4,12 +4,14 @@ import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.templates.DataSource;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -45,6 +47,15 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
     private static final DataSource[] SOURCES = DataSource.values();
 
     public static final TypeInformation<Tuple2<Long, String>> KEY_TYPE = Types.TUPLE(Types.LONG, Types.STRING);
+
+    /**
+     * A (stream, domain) that received no record for this long forgets its state, sequence included:
+     * keyed state stays bounded however many host names events carry (an all_domains stream sees
+     * every Host a client's visitors send). Its next block starts again at sequence 0; every delivery
+     * key (Idempotency-Key, Kafka transaction bookkeeping, S3 object UUID, dead-letter file) also
+     * carries a digest of the block's bytes, so a reused block id is never taken for a repeat.
+     */
+    public static final Duration IDLE_KEY_TTL = Duration.ofDays(7);
 
     /** The batching rules of one stream. */
     public record Spec(DataSource dataSource, int maxRecords, long maxIntervalMillis, PayloadSizer sizer)
@@ -85,7 +96,16 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     @Override
     public void open(OpenContext openContext) throws Exception {
-        batch = getRuntimeContext().getState(new ValueStateDescriptor<>("batch", TypeInformation.of(BatchState.class)));
+        ValueStateDescriptor<BatchState> batchDescriptor = new ValueStateDescriptor<>("batch",
+                TypeInformation.of(BatchState.class));
+        // Refreshed by every record (each one updates the state); an open block is cut within
+        // max_interval (at most 15 min), so only a key without records or an open block expires.
+        batchDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(IDLE_KEY_TTL)
+                .updateTtlOnCreateAndWrite()
+                .neverReturnExpired()
+                .cleanupFullSnapshot()
+                .build());
+        batch = getRuntimeContext().getState(batchDescriptor);
         records = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("records", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         streamCounters = new HashMap<>();

@@ -168,6 +168,38 @@ class BlockBatcherTest {
     }
 
     @Test
+    void domainsIdleLongerThanTheTtlAreForgottenSoStateStaysBounded() throws Exception {
+        try (var harness = harness(streams(1, Duration.ofSeconds(60), 1_000_000, "$dataset"))) {
+            harness.open();
+            harness.setStateTtlProcessingTime(0);
+            // One-off hosts (what an all_domains stream sees from arbitrary Host headers), and a busy one.
+            for (int i = 0; i < 200; i++) {
+                harness.processElement(record(KAFKA_STREAM, "once-" + i + ".a.com", "{}"), 0);
+            }
+            harness.processElement(record(KAFKA_STREAM, "busy.a.com", "{\"n\":1}"), 0);
+            harness.processElement(record(KAFKA_STREAM, "busy.a.com", "{\"n\":2}"), 0);
+            assertThat(blocks(harness)).extracting(Block::sequence).endsWith(0L, 1L);
+            int entriesBefore = harness.numKeyedStateEntries();
+            assertThat(entriesBefore).isGreaterThanOrEqualTo(201);
+
+            // Six days later the busy host is still known and keeps its sequence...
+            harness.setStateTtlProcessingTime(BlockBatcher.IDLE_KEY_TTL.minusDays(1).toMillis());
+            harness.processElement(record(KAFKA_STREAM, "busy.a.com", "{\"n\":3}"), 0);
+            assertThat(blocks(harness)).extracting(Block::sequence).containsExactly(2L);
+            // ...and a week after its last record it starts again at 0, while the one-off hosts' state
+            // is cleaned up as the operator keeps working (incremental cleanup on state access).
+            harness.setStateTtlProcessingTime(BlockBatcher.IDLE_KEY_TTL.plusDays(7).toMillis());
+            harness.processElement(record(KAFKA_STREAM, "busy.a.com", "{\"n\":4}"), 0);
+            assertThat(blocks(harness)).extracting(Block::sequence).containsExactly(0L);
+            for (int i = 0; i < 200; i++) {
+                harness.processElement(record(KAFKA_STREAM, "busy.a.com", "{\"n\":" + (5 + i) + "}"), 0);
+            }
+            assertThat(harness.numKeyedStateEntries()).as("keyed state entries after the TTL")
+                    .isLessThan(entriesBefore / 10);
+        }
+    }
+
+    @Test
     void manyKeysEachGetTheirOwnBlocksAndSequences() throws Exception {
         Random random = new Random(42);
         Map<String, List<String>> expected = new HashMap<>();

@@ -52,6 +52,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * The product's promise under failure: the whole job (KRaft broker in, HTTP receiver, Kafka topics in
@@ -250,7 +251,12 @@ class ExactlyOnceUnderFailureITCase {
         producer.join(DEADLINE.toMillis());
         List<String> expected = corpus.expected();
         await("every expected record at every endpoint", () -> {
-            Outputs out = outputs();
+            Outputs out;
+            try {
+                out = outputs();
+            } catch (NoSuchKeyException e) {
+                return false; // s3proxy's in-memory store: a listed object being overwritten by a re-delivery
+            }
             return new HashSet<>(out.http()).containsAll(expected) && new HashSet<>(out.kafkaRecords()).containsAll(expected)
                     && new HashSet<>(out.kafkaBlocks()).containsAll(expected) && new HashSet<>(out.s3()).containsAll(expected);
         });
