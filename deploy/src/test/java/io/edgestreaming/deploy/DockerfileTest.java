@@ -41,4 +41,17 @@ class DockerfileTest {
             assertThat(c[1]).isEqualTo(USRLIB_JAR);
         });
     }
+
+    @Test
+    void theBuildContextHoldsOnlyWhatTheDockerfileCopies() {
+        // .dockerignore at the context root (the repository root): everything out, each COPY source back in.
+        List<String> ignore = DeployFiles.read(".dockerignore").lines().map(String::trim)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        Pattern copy = Pattern.compile("COPY (?:--\\S+ )*(\\S+) (\\S+)");
+        List<String> sources = instructions().stream().map(copy::matcher).filter(Matcher::matches)
+                .map(m -> m.group(1)).toList();
+        assertThat(ignore).first().isEqualTo("*");
+        assertThat(ignore.subList(1, ignore.size())).containsExactlyInAnyOrderElementsOf(
+                sources.stream().map(s -> "!" + s).toList());
+    }
 }
