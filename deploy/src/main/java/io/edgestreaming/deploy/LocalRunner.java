@@ -11,6 +11,7 @@ import io.edgestreaming.testkit.EmbeddedKafka;
 import io.edgestreaming.testkit.EmbeddedS3;
 import io.edgestreaming.testkit.HttpReceiver;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
@@ -182,7 +183,13 @@ public final class LocalRunner {
         Files.createDirectories(options.outputDir());
         Path httpDir = Files.createDirectories(options.outputDir().resolve("http-receiver"));
         OUT.println("Starting Kafka (KRaft), S3 (s3proxy) and the HTTP receiver ...");
-        kafka = EmbeddedKafka.start();
+        // Kafka's storage formatter prints to System.out; the console is for progress only.
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            kafka = EmbeddedKafka.start();
+        } finally {
+            System.setOut(OUT);
+        }
         s3 = EmbeddedS3.start(S3_ACCESS_KEY, S3_SECRET_KEY);
         s3.createBucket(BUCKET);
         receiver = HttpReceiver.start();

@@ -78,6 +78,8 @@ class LocalRunnerTest {
 
         assertThat(run.exit()).as(run.out()).isZero();
         assertThat(run.out()).contains("edge-streaming is running locally");
+        assertThat(run.out()).as("the console is for progress; Kafka's own chatter goes elsewhere")
+                .doesNotContain("Formatting metadata directory", "Bootstrap metadata");
         // The log file follows --output, where the "logs" line says it is.
         Path log = output.resolve("local-runner.log");
         assertThat(run.out()).contains("  logs             " + log);
