@@ -1,6 +1,10 @@
 package io.edgestreaming.config;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -37,9 +41,10 @@ public record HttpEndpoint(
 
     @Override
     public String destinationId() {
-        // Query values may be API keys (?api_key=...): a digest keeps distinct URLs distinct without showing them.
-        String query = url.getRawQuery();
-        return "standard:" + redactedUrl() + (query == null ? "" : "#" + Integer.toHexString(query.hashCode()));
+        // Redacted parts may be API keys: a digest of them keeps distinct URLs distinct without showing them.
+        String hidden = (hasTokenSegment(url.getRawPath()) ? url.getRawPath() : "")
+                + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+        return "standard:" + redactedUrl() + (hidden.isEmpty() ? "" : "#" + digest(hidden));
     }
 
     @Override
@@ -47,22 +52,71 @@ public record HttpEndpoint(
         return "POST " + redactedUrl();
     }
 
-    /** The URL with every query parameter value replaced by {@link Secret#REDACTED}. */
+    /**
+     * The URL as logs, metrics and manifests show it: every query parameter value, and every path
+     * segment that looks like a token (16 or more characters mixing letters and digits, as in Sumo
+     * Logic or Slack webhook URLs), replaced by {@link Secret#REDACTED}.
+     */
     public String redactedUrl() {
-        String query = url.getRawQuery();
-        if (query == null) {
-            return url.toString();
-        }
         StringBuilder sb = new StringBuilder();
-        for (String param : query.split("&", -1)) {
-            if (sb.length() > 0) {
-                sb.append('&');
+        sb.append(url.getScheme()).append("://").append(url.getRawAuthority());
+        String path = url.getRawPath();
+        if (path != null && !path.isEmpty()) {
+            String[] segments = path.split("/", -1);
+            for (int i = 0; i < segments.length; i++) {
+                if (i > 0) {
+                    sb.append('/');
+                }
+                sb.append(looksLikeToken(segments[i]) ? Secret.REDACTED : segments[i]);
             }
-            int eq = param.indexOf('=');
-            sb.append(eq < 0 ? param : param.substring(0, eq + 1) + Secret.REDACTED);
         }
-        String s = url.toString();
-        return s.substring(0, s.indexOf('?') + 1) + sb;
+        String query = url.getRawQuery();
+        if (query != null) {
+            sb.append('?');
+            String[] params = query.split("&", -1);
+            for (int i = 0; i < params.length; i++) {
+                if (i > 0) {
+                    sb.append('&');
+                }
+                int eq = params[i].indexOf('=');
+                sb.append(eq < 0 ? params[i] : params[i].substring(0, eq + 1) + Secret.REDACTED);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static boolean hasTokenSegment(String path) {
+        if (path != null) {
+            for (String segment : path.split("/")) {
+                if (looksLikeToken(segment)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    static boolean looksLikeToken(String segment) {
+        if (segment.length() < 16) {
+            return false;
+        }
+        boolean letter = false;
+        boolean digit = false;
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            letter |= Character.isLetter(c);
+            digit |= Character.isDigit(c);
+        }
+        return letter && digit;
+    }
+
+    private static String digest(String text) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     @Override

@@ -180,6 +180,29 @@ class SecretsTest {
     }
 
     @Test
+    void tokensInTheUrlPathAreRedactedToo() {
+        // Sumo Logic's HTTP source and Slack-style webhooks carry the secret in the path.
+        String token = "ZaVnC4dhaV1" + SECRET + "0FOwXdSk";
+        HttpEndpoint sumo = new HttpEndpoint(java.net.URI.create(
+                "https://endpoint4.collection.sumologic.com/receiver/v1/http/" + token), Map.of(), "\n", "$dataset",
+                1_000_000, HttpEndpoint.Compression.NONE, null);
+        HttpEndpoint other = new HttpEndpoint(java.net.URI.create(
+                "https://endpoint4.collection.sumologic.com/receiver/v1/http/Other0Token0Of0Same0Host"), Map.of(), "\n",
+                "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        assertThat(sumo.describe())
+                .isEqualTo("POST https://endpoint4.collection.sumologic.com/receiver/v1/http/******");
+        assertThat(sumo.toString()).doesNotContain(SECRET);
+        assertThat(sumo.destinationId()).doesNotContain(SECRET).isNotEqualTo(other.destinationId())
+                .startsWith("standard:https://endpoint4.collection.sumologic.com/receiver/v1/http/******#");
+        // Ordinary paths (short words, versions, dates, ids of one kind of character) stay readable.
+        HttpEndpoint readable = new HttpEndpoint(java.net.URI.create(
+                "https://siem.example:8443/api/v2/ingest/edge-logs-4529r/2026-12-01"), Map.of(), "\n", "$dataset",
+                1_000_000, HttpEndpoint.Compression.NONE, null);
+        assertThat(readable.describe()).isEqualTo("POST https://siem.example:8443/api/v2/ingest/edge-logs-4529r/2026-12-01");
+        assertThat(readable.destinationId()).isEqualTo("standard:" + readable.url());
+    }
+
+    @Test
     void noSecretShowsInAnyProblem() throws Exception {
         Map<String, String> env = Map.of("LONG", SECRET.repeat(60), "BAD_URL", "ftp://x.example/" + SECRET,
                 "DURATION", SECRET, "TOPIC", SECRET + " !", "CRED_URL", "https://u:" + SECRET + "@x.example/");
