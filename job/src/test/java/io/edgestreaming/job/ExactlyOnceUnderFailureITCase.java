@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -180,14 +181,15 @@ class ExactlyOnceUnderFailureITCase {
     @Test
     void stopWithSavepointAndRestartFromIt(@TempDir Path dir) throws Exception {
         JobConfig config = config(dir);
-        Corpus corpus = startProducing();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Corpus corpus = startProducing(stopped);
         JobClient first = submit(config, null);
         await("3 checkpoints and 3 HTTP blocks", () -> FailureInjector.LAST_COMPLETED_CHECKPOINT.get() >= 3
                 && receiver.deliveredBlocks().size() >= 3);
         String savepoint = first.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
                 SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
         first.getJobExecutionResult().get(60, TimeUnit.SECONDS);
-        assertThat(producer.isAlive()).as("the corpus is still being written while the job is stopped").isTrue();
+        stopped.countDown(); // the second half of the corpus arrives while no job runs
         LOG.info("{}: stopped with savepoint {} after {} HTTP blocks", run, savepoint, receiver.deliveredBlocks().size());
 
         JobClient second = submit(config, savepoint);
@@ -204,7 +206,7 @@ class ExactlyOnceUnderFailureITCase {
 
     private Corpus runToCompletion(Path dir) throws Exception {
         JobConfig config = config(dir);
-        Corpus corpus = startProducing();
+        Corpus corpus = startProducing(null);
         JobClient job = submit(config, null);
         try {
             awaitEverythingDelivered(corpus);
@@ -365,16 +367,23 @@ class ExactlyOnceUnderFailureITCase {
     private record Corpus(List<String> expected, List<String> malformed) {}
 
     /**
-     * Writes the fixed corpus in chunks while the job runs, so that checkpoints and the injected failure
-     * fall in the middle of it: clients c1 (streamed) and c2 (no stream), three hosts, both data sources,
-     * a malformed event now and then. The records every stream must deliver are written down here from
+     * Writes the fixed corpus in chunks once the job has completed its first checkpoint, so that
+     * checkpoints and the injected failure fall in the middle of it; with {@code halfway}, the second
+     * half waits for that latch. The corpus: clients c1 (streamed) and c2 (no stream), three hosts,
+     * both data sources, a malformed event now and then. The records every stream must deliver are written down here from
      * the streams' rules (client c1, data source http, every domain, template id/h/s).
      */
-    private Corpus startProducing() {
+    private Corpus startProducing(CountDownLatch halfway) {
         Corpus corpus = new Corpus(new ArrayList<>(), new ArrayList<>());
         stopProducing.set(false);
         producer = new Thread(() -> {
+            // Only once the job checkpoints: the failures are injected in the middle of the corpus,
+            // however long the job takes to start on a loaded machine.
+            awaitQuietly(() -> FailureInjector.LAST_COMPLETED_CHECKPOINT.get() >= 1 || stopProducing.get(), DEADLINE);
             for (int start = 0; start < EVENTS && !stopProducing.get(); start += CHUNK) {
+                if (halfway != null && start == EVENTS / 2) {
+                    awaitQuietly(() -> halfway.getCount() == 0 || stopProducing.get(), DEADLINE);
+                }
                 List<byte[]> http = new ArrayList<>();
                 List<byte[]> waf = new ArrayList<>();
                 for (int i = start; i < start + CHUNK; i++) {
