@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -155,6 +156,20 @@ class ExactlyOnceUnderFailureITCase {
     }
 
     /**
+     * As the Kubernetes manifest runs the job (tolerable-failed-checkpoints: 3): a checkpoint fails and
+     * the job goes on without a restore. The blocks staged under the failed checkpoint (and a Kafka
+     * transaction prepared for it) must be delivered once the next checkpoint completes.
+     */
+    @Test
+    void aFailedCheckpointTheJobToleratesLosesNothing(@TempDir Path dir) throws Exception {
+        Plan plan = plan(AFTER_BATCHER, new Plan(Mode.ASYNC_SNAPSHOT, 3));
+        Corpus corpus = runToCompletion(dir, 3);
+        assertThat(plan.fired.get()).as("the injected checkpoint failure happened").isEqualTo(1);
+        assertThat(FailureInjector.RESTORED_SUBTASKS.get()).as("no restore: the failure was tolerated").isZero();
+        assertDeliveredExactlyOnce(corpus, dir);
+    }
+
+    /**
      * The receiver holds the answer to the 6th block while the job fails: blocks of that checkpoint
      * before it were acknowledged, it was received but not acknowledged, others were not yet sent.
      */
@@ -205,9 +220,13 @@ class ExactlyOnceUnderFailureITCase {
     // ---- one run ----
 
     private Corpus runToCompletion(Path dir) throws Exception {
+        return runToCompletion(dir, 0);
+    }
+
+    private Corpus runToCompletion(Path dir, int toleratedCheckpointFailures) throws Exception {
         JobConfig config = config(dir);
         Corpus corpus = startProducing(null);
-        JobClient job = submit(config, null);
+        JobClient job = submit(config, null, toleratedCheckpointFailures);
         try {
             awaitEverythingDelivered(corpus);
         } finally {
@@ -217,7 +236,12 @@ class ExactlyOnceUnderFailureITCase {
     }
 
     private JobClient submit(JobConfig config, String savepoint) throws Exception {
+        return submit(config, savepoint, 0);
+    }
+
+    private JobClient submit(JobConfig config, String savepoint, int toleratedCheckpointFailures) throws Exception {
         Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, toleratedCheckpointFailures);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
