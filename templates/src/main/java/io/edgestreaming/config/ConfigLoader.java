@@ -578,6 +578,7 @@ public final class ConfigLoader {
             boolean hasModel = s.has("template_model");
             if (hasId && hasModel) {
                 s.problem("template_model", "cannot be combined with template_id; set exactly one");
+                customTemplate(s, dataSource); // so the model's own problems are listed too
                 return null;
             }
             if (!hasId && !hasModel) {
@@ -602,6 +603,10 @@ public final class ConfigLoader {
                     return null;
                 }
             }
+            return customTemplate(s, dataSource);
+        }
+
+        private Template customTemplate(Section s, DataSource dataSource) {
             JsonNode model = s.get("template_model");
             String json;
             if (model.isTextual()) {
