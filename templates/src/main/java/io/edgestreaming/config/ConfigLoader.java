@@ -3,7 +3,7 @@ package io.edgestreaming.config;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -46,9 +46,8 @@ import java.util.regex.Pattern;
  * <p>The tree model is fine here: this runs once per job start, not per event.
  */
 public final class ConfigLoader {
-    private static final YAMLFactory YAML = YAMLFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    // Not strict about duplicate keys: that aborts at the first one; checkTokens lists them all instead.
+    private static final YAMLFactory YAML = YAMLFactory.builder().build();
     private static final ObjectMapper YAML_MAPPER = new ObjectMapper(YAML);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -146,14 +145,9 @@ public final class ConfigLoader {
             return null;
         }
         try {
-            // Jackson reads a YAML alias (*name) as the anchor's name, silently: refuse them instead.
             try (JsonParser p = YAML.createParser(content)) {
-                while (p.nextToken() != null) {
-                    if (p instanceof YAMLParser y && y.isCurrentAlias()) {
-                        problems.add("", "line " + p.currentLocation().getLineNr()
-                                + ": YAML aliases (*name) are not supported; write the value out");
-                        return null;
-                    }
+                if (!checkTokens(p, problems)) {
+                    return null;
                 }
             }
             try (JsonParser p = YAML.createParser(content)) {
@@ -177,6 +171,49 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * Reports every duplicate key at its path (the tree keeps the last value, so validation goes on) and
+     * refuses aliases; false when the tree must not be read. Messages name keys, never values.
+     */
+    private static boolean checkTokens(JsonParser p, Problems problems) throws IOException {
+        record Level(String path, Map<String, Integer> keyLines, int[] index) {}
+        List<Level> levels = new ArrayList<>();
+        String key = null;
+        JsonToken t;
+        while ((t = p.nextToken()) != null) {
+            // Jackson reads a YAML alias (*name) as the anchor's name, silently: refuse them instead.
+            if (p instanceof YAMLParser y && y.isCurrentAlias()) {
+                problems.add("", "line " + p.currentLocation().getLineNr()
+                        + ": YAML aliases (*name) are not supported; write the value out");
+                return false;
+            }
+            Level up = levels.isEmpty() ? null : levels.get(levels.size() - 1);
+            if (t == JsonToken.FIELD_NAME) {
+                key = p.currentName();
+                int line = p.currentTokenLocation().getLineNr();
+                Integer first = up.keyLines().putIfAbsent(key, line);
+                if (first != null) {
+                    problems.add(Section.child(up.path(), key),
+                            "duplicate key (" + (first == line ? "twice on line " + line
+                                    : "lines " + first + " and " + line) + "); keep one");
+                }
+                continue;
+            }
+            if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                levels.remove(levels.size() - 1);
+                continue;
+            }
+            String path = up == null ? "" : up.keyLines() != null ? Section.child(up.path(), key)
+                    : up.path() + "[" + up.index()[0]++ + "]";
+            if (t == JsonToken.START_OBJECT) {
+                levels.add(new Level(path, new HashMap<>(), null));
+            } else if (t == JsonToken.START_ARRAY) {
+                levels.add(new Level(path, null, new int[1]));
+            }
+        }
+        return true;
+    }
+
     /** Line, column and the parser's problem, without the snippet of the offending line (it may hold a secret). */
     private static String syntaxError(JsonProcessingException e) {
         String what;
@@ -184,9 +221,6 @@ public final class ConfigLoader {
             what = m.getProblem();
         } else {
             what = e.getOriginalMessage();
-            if (what != null && what.startsWith("Duplicate field ")) {
-                what = "duplicate key " + what.substring("Duplicate field ".length());
-            }
         }
         if (what != null) {
             int newline = what.indexOf('\n');
@@ -544,6 +578,7 @@ public final class ConfigLoader {
             boolean hasModel = s.has("template_model");
             if (hasId && hasModel) {
                 s.problem("template_model", "cannot be combined with template_id; set exactly one");
+                customTemplate(s, dataSource); // so the model's own problems are listed too
                 return null;
             }
             if (!hasId && !hasModel) {
@@ -568,6 +603,10 @@ public final class ConfigLoader {
                     return null;
                 }
             }
+            return customTemplate(s, dataSource);
+        }
+
+        private Template customTemplate(Section s, DataSource dataSource) {
             JsonNode model = s.get("template_model");
             String json;
             if (model.isTextual()) {

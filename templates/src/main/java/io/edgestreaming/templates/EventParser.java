@@ -207,6 +207,7 @@ public final class EventParser {
         checkOtherKey(key, p);
         JsonToken t = p.nextToken();
         if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+            // Not checked for duplicate keys: a skipped value never reaches a customer, and checking costs time.
             p.skipChildren();
         }
     }

@@ -31,7 +31,7 @@ class ConfigErrorsTest {
                     client: 4529r
                     data_source: http
                     template_id: 184
-                    template_model: '{"s":"$status"}'
+                    template_model: '{"s":"$stauts"}'
                     domains: [WWW.Example.COM, bad_host.example, "www.*.example"]
                     sampling_percentage: 50
                     max_records: 5000
@@ -89,6 +89,9 @@ class ConfigErrorsTest {
                 "stream: unknown key (did you mean streams?)",
                 // streams[0]
                 "streams[0].template_model: cannot be combined with template_id; set exactly one",
+                "streams[0].template_model: key \"s\": unknown variable $stauts in \"$stauts\"; closest http"
+                        + " variables: $state, $status, $stream (use ${name} to end a name inside text, $$ for a"
+                        + " literal $)",
                 "streams[0].domains[1]: 'bad_host.example' is not a valid host name (labels of letters, digits and"
                         + " inner hyphens, 1 to 63 characters, separated by dots)",
                 "streams[0].domains[2]: 'www.*.example' has a wildcard that is not a whole first label"

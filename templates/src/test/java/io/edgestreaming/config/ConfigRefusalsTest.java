@@ -156,7 +156,7 @@ class ConfigRefusalsTest {
                 """;
         assertThat(problems(two)).containsExactly("streams[1].id: duplicate id 1 (also streams[0])");
         assertThat(problems(MINIMAL.replace("name: s1", "name: s1\n    name: s2"))).containsExactly(
-                "invalid YAML: line 9, column 9: duplicate key 'name'");
+                "streams[0].name: duplicate key (lines 8 and 9); keep one");
         assertThat(problems(MINIMAL.replace("[www.example.com]", "[www.example.com, WWW.EXAMPLE.COM]")))
                 .containsExactly("streams[0].domains[1]: 'www.example.com' is listed twice");
         assertThat(problems(standard("", "headers: {X-Token: a, x-token: b}\n"))).containsExactly(
@@ -169,6 +169,28 @@ class ConfigRefusalsTest {
                 "source.topics.waf: is the same topic as source.topics.http; each data source needs its own");
         assertThat(problems(standard("domain_ids: [b.example]\n", ""))).containsExactly(
                 "streams[0].domain_ids: is Azion's name for domains; set only one of them");
+    }
+
+    @Test
+    void duplicateKeysAreListedWithEveryOtherProblemWithoutTheirValues() {
+        List<String> yaml = problems(standard("max_records: 5000\nmax_records: 10\n",
+                "headers: {Authorization: 'Bearer first-token', Authorization: 'Bearer second-token'}\n"));
+        assertThat(yaml).containsExactlyInAnyOrder(
+                "streams[0].max_records: duplicate key (lines 13 and 14); keep one",
+                "streams[0].endpoint.headers.Authorization: duplicate key (twice on line 18); keep one");
+        assertThat(String.join("\n", yaml)).doesNotContain("token");
+
+        List<String> json = problems("""
+                {"source": {"bootstrap_servers": "localhost:9092", "topics": {"http": "t"}},
+                 "dead_letter": {"blocks_path": "file:///tmp/dl", "blocks_path": "file:///tmp/dl2"},
+                 "streams": [{"id": 1}, {"id": 2, "name": "a", "name": "b", "client": "c", "template_id": 184,
+                              "all_domains": true, "endpoint": {"endpoint_type": "standard", "url": "ftp://x"}}]}
+                """);
+        assertThat(json).contains(
+                "dead_letter.blocks_path: duplicate key (twice on line 2); keep one",
+                "streams[1].name: duplicate key (twice on line 3); keep one",
+                "streams[0].name: is required",
+                "streams[1].endpoint.url: must be http or https, was ftp");
     }
 
     @Test

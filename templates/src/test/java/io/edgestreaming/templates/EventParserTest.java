@@ -186,6 +186,23 @@ class EventParserTest {
     }
 
     @Test
+    void duplicateKeysDeepInsideRenderedValuesAreRefusedButSkippedValuesAreNotInspected() throws Exception {
+        MalformedEventException e = refused("{\"host\":\"h\",\"waf_match\":{\"a\":[1,{\"b\":{\"c\":1,\"c\":2}}]}}");
+        assertThat(e.reason()).isEqualTo(Reason.DUPLICATE_KEY);
+        assertThat(e.getMessage()).contains("key \"c\" appears more than once");
+        assertThat(refused("{\"waf_headers\":[{\"x\":1},{\"y\":1,\"y\":1}]}").reason())
+                .isEqualTo(Reason.DUPLICATE_KEY);
+        // The same key in sibling objects is no duplicate.
+        assertThat(http.parse(SampleEvents.bytes("{\"waf_match\":{\"a\":{\"k\":1},\"b\":{\"k\":2}}}"))
+                .value("waf_match")).isEqualTo("{\"a\":{\"k\":1},\"b\":{\"k\":2}}");
+        // A key the data source does not have is skipped, duplicates inside it included: none of it is output.
+        ParsedEvent skipped = http.parse(SampleEvents.bytes(
+                "{\"not_a_variable\":{\"a\":1,\"a\":[{\"b\":1,\"b\":2}]},\"host\":\"h\"}"));
+        assertThat(skipped.host()).isEqualTo("h");
+        assertThat(skipped.has("not_a_variable")).isFalse();
+    }
+
+    @Test
     void manyDistinctUnknownKeysAreNotDuplicates() throws Exception {
         StringBuilder sb = new StringBuilder("{");
         for (int i = 0; i < 300; i++) {
