@@ -46,6 +46,16 @@ public interface Transport extends AutoCloseable {
      */
     default void stage(long checkpointId, Collection<StagedBlock> covered) throws Exception {}
 
+    /**
+     * The engine is about to dead-letter a block because max_retry_duration is over. Returns true if
+     * the transport will never deliver it (and forgets it); false if it may still land (a Kafka
+     * transaction holding it is prepared or being prepared): the engine then keeps the block and waits
+     * for the outcome of {@link #deliver}, so a block is never both delivered and dead-lettered.
+     */
+    default boolean abandon(StagedBlock block) {
+        return true;
+    }
+
     /** Called after checkpoint {@code checkpointId} completed, before its blocks are delivered. */
     default void checkpointCompleted(long checkpointId) throws Exception {}
 

@@ -316,7 +316,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                 return;
             }
             d.ready.poll();
-            if (expired(p, now)) {
+            if (expired(p, now) && transport.abandon(p.block)) {
                 deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
                         + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
                 continue;
@@ -384,7 +384,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             case RETRY -> {
                 d.retries.inc();
                 p.lastReason = truncate(outcome.reason());
-                if (expired(p, now)) {
+                if (expired(p, now) && transport.abandon(p.block)) {
                     deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
                             + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
                     break;
@@ -411,7 +411,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         }
         List<Pending> expired = null;
         for (Pending p : d.ready) {
-            if (expired(p, now)) {
+            if (expired(p, now) && transport.abandon(p.block)) {
                 (expired == null ? expired = new ArrayList<>() : expired).add(p);
             }
         }
