@@ -657,6 +657,21 @@ final class Lane implements AutoCloseable {
 
     @Override
     public void close() {
+        boolean committing;
+        synchronized (this) {
+            committing = prepared.stream().anyMatch(t -> t.committing);
+        }
+        executor.shutdown();
+        if (committing) {
+            // Stop-with-savepoint closes the task right after the savepoint's notification: let its
+            // commit finish (bounded), or the open transaction hides the partition from read_committed
+            // consumers until a restore or transaction_timeout.
+            try {
+                executor.awaitTermination(delivery.requestTimeout().toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         executor.shutdownNow();
         List<FlinkKafkaInternalProducer<byte[], byte[]>> toClose = new ArrayList<>();
         synchronized (this) {
