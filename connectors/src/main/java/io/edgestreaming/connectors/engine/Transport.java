@@ -35,7 +35,8 @@ public interface Transport extends AutoCloseable {
      * block and should not throw: failures are outcomes. The engine guarantees at most one attempt per
      * block at a time, but attempts of other blocks of the same destination run concurrently.
      *
-     * @param endpoint the stream's current endpoint (same destination id as when staged)
+     * @param endpoint the stream's current endpoint (same destination id as when staged); null if the
+     *     stream no longer has that destination but {@link #abandon} refused to give the block up
      */
     CompletableFuture<Outcome> deliver(StagedBlock block, Endpoint endpoint);
 

@@ -97,6 +97,38 @@ class KafkaExpiryITCase {
         }
     }
 
+    @Test
+    void aBlockWhoseStreamMovedToAnotherTopicIsDeadLetteredAndNotWrittenToTheOldOne() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopic("events", 1);
+            kafka.createTopic("moved", 1);
+            KafkaEndpoint old = endpoint(kafka, "events", KafkaEndpoint.MessageFormat.BLOCK, "none");
+            JobConfig before = job(deadLetters, delivery(), stream(1, old), stream(2, old));
+            // Stream 1 moves to another topic; stream 2 keeps the old destination, so its lane lives on.
+            JobConfig after = job(deadLetters, delivery(),
+                    stream(1, endpoint(kafka, "moved", KafkaEndpoint.MessageFormat.BLOCK, "none")), stream(2, old));
+            Block b0 = block(1, "example.com", 0, 2);
+            OperatorSubtaskState checkpoint1;
+            try (DeliveryHarness h = DeliveryHarness.open(before, new KafkaTransport.Factory(), null)) {
+                process(h, b0);
+                kafka.stopBroker();
+                checkpoint1 = h.snapshot(1); // the attempt cannot write: b0 stays in the lane's backlog
+            }
+            kafka.startBroker();
+            try (DeliveryHarness h = DeliveryHarness.open(after, new KafkaTransport.Factory(), checkpoint1)) {
+                for (long cp = 2; cp < 5; cp++) {
+                    h.snapshot(cp);
+                    h.complete(cp);
+                    awaitFor(h, Duration.ofSeconds(2));
+                }
+                assertThat(h.pending()).isZero();
+            }
+            assertExactlyOneOf(kafka, blockMessage(b0));
+            assertThat(KafkaFixtures.manifests(deadLetters)).hasSize(1);
+            assertThat(readNow(kafka, "moved")).isEmpty();
+        }
+    }
+
     /** The block is in the topic once, or dead-lettered; never both. */
     private void assertExactlyOneOf(EmbeddedKafka kafka, String message) throws Exception {
         Thread.sleep(1000); // let a commit on the lane thread land

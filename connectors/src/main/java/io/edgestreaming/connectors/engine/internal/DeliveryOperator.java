@@ -347,10 +347,14 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private void send(Destination d, Pending p, long now) {
         Endpoint endpoint = endpointsByStream.get(p.block.streamId());
         if (endpoint == null || !endpoint.destinationId().equals(d.id)) {
-            deadLetter(d, p, endpoint, endpoint == null
-                    ? "stream " + p.block.streamId() + " is no longer in the configuration"
-                    : "the stream's endpoint changed since the block was staged");
-            return;
+            if (transport.abandon(p.block)) {
+                deadLetter(d, p, endpoint, endpoint == null
+                        ? "stream " + p.block.streamId() + " is no longer in the configuration"
+                        : "the stream's endpoint changed since the block was staged");
+                return;
+            }
+            // In a transaction of a completed checkpoint: it lands where it was staged; learn the outcome.
+            endpoint = null;
         }
         p.attempts++;
         p.lastAttemptMillis = now;
