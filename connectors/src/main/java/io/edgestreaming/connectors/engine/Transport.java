@@ -35,7 +35,8 @@ public interface Transport extends AutoCloseable {
      * block and should not throw: failures are outcomes. The engine guarantees at most one attempt per
      * block at a time, but attempts of other blocks of the same destination run concurrently.
      *
-     * @param endpoint the stream's current endpoint (same destination id as when staged)
+     * @param endpoint the stream's current endpoint (same destination id as when staged); null if the
+     *     stream no longer has that destination but {@link #abandon} refused to give the block up
      */
     CompletableFuture<Outcome> deliver(StagedBlock block, Endpoint endpoint);
 
@@ -45,6 +46,16 @@ public interface Transport extends AutoCloseable {
      * the checkpoint (a Kafka transaction) does it here; throwing fails the checkpoint.
      */
     default void stage(long checkpointId, Collection<StagedBlock> covered) throws Exception {}
+
+    /**
+     * The engine is about to dead-letter a block because max_retry_duration is over. Returns true if
+     * the transport will never deliver it (and forgets it); false if it may still land (a Kafka
+     * transaction holding it is prepared or being prepared): the engine then keeps the block and waits
+     * for the outcome of {@link #deliver}, so a block is never both delivered and dead-lettered.
+     */
+    default boolean abandon(StagedBlock block) {
+        return true;
+    }
 
     /** Called after checkpoint {@code checkpointId} completed, before its blocks are delivered. */
     default void checkpointCompleted(long checkpointId) throws Exception {}

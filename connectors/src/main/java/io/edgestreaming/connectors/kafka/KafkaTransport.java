@@ -234,6 +234,12 @@ public final class KafkaTransport implements Transport {
         return lane(block.destinationId(), kafka).deliver(block);
     }
 
+    @Override
+    public boolean abandon(StagedBlock block) {
+        Lane lane = lanes.get(block.destinationId());
+        return lane == null || lane.abandon(block);
+    }
+
     private Lane lane(String destinationId, KafkaEndpoint endpoint) {
         Lane lane = lanes.get(destinationId);
         if (lane == null) {

@@ -266,6 +266,30 @@ final class Lane implements AutoCloseable {
         return oneShot(block);
     }
 
+    /**
+     * The engine's max_retry_duration is over for a block. A block in a transaction (prepared, or in
+     * the running attempt) may still be committed: refused, the engine waits for that outcome. Else it
+     * leaves the backlog for good (the lane's own expiry clock restarts on a restore; the engine's does not).
+     */
+    synchronized boolean abandon(StagedBlock block) {
+        String key = block.deliveryKey();
+        if (committed.containsKey(key) || txnOfKey.containsKey(key)) {
+            return false;
+        }
+        if (attempt != null) {
+            for (StagedBlock b : attempt.blocks) {
+                if (b.deliveryKey().equals(key)) {
+                    return false;
+                }
+            }
+        }
+        backlog.remove(key);
+        blocks.remove(key);
+        permanent.remove(key);
+        expired.add(key);
+        return true;
+    }
+
     // ---------------------------------------------------------------- internals (lock held)
 
     private boolean startAttemptIfDue(long now) {
@@ -633,6 +657,21 @@ final class Lane implements AutoCloseable {
 
     @Override
     public void close() {
+        boolean committing;
+        synchronized (this) {
+            committing = prepared.stream().anyMatch(t -> t.committing);
+        }
+        executor.shutdown();
+        if (committing) {
+            // Stop-with-savepoint closes the task right after the savepoint's notification: let its
+            // commit finish (bounded), or the open transaction hides the partition from read_committed
+            // consumers until a restore or transaction_timeout.
+            try {
+                executor.awaitTermination(delivery.requestTimeout().toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         executor.shutdownNow();
         List<FlinkKafkaInternalProducer<byte[], byte[]>> toClose = new ArrayList<>();
         synchronized (this) {

@@ -234,19 +234,69 @@ class HttpDeliveryTest {
             h.process(block(1, "example.com", 0, 1));
             h.process(block(1, "example.com", 1, 1));
             h.process(block(1, "example.com", 2, 1));
-            assertThat(h.pending()).isEqualTo(2);
+            // Refused, but dead-lettered only once a checkpoint covers it (a replay could accept it).
+            assertThat(Files.exists(deadLetters.resolve("stream-1"))).isFalse();
+            receiver.respondWith(200);
+            h.snapshot(1);
+            h.complete(1);
             JsonNode manifest = onlyManifest();
             assertThat(manifest.get("block_id").asText()).isEqualTo("1/example.com/2");
             assertThat(manifest.get("reason").asText()).contains("pending bound");
             assertThat(manifest.get("attempts").asInt()).isZero();
-            receiver.respondWith(200);
-            h.snapshot(1);
-            h.complete(1);
             assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
         }
         assertThat(receiver.deliveredBlocks()).extracting(HttpReceiver.Request::idempotencyKey)
                 .allMatch(k -> k.startsWith("1/example.com/0:") || k.startsWith("1/example.com/1:"));
         assertThat(receiver.deliveredBlocks()).hasSize(2);
+    }
+
+    @Test
+    void aBlockRefusedByThePendingBoundIsNotDeadLetteredBeforeACheckpointCoversIt() throws Exception {
+        receiver.respondWith(503);
+        var bounded = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50),
+                Duration.ofMillis(400), Duration.ofMinutes(10), 2, 64L << 20);
+        JobConfig config = job(deadLetters, bounded, stream(1, http(receiver.url("/bound"))));
+        Block b2 = block(1, "example.com", 2, 1);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 1));
+            h.process(block(1, "example.com", 1, 1));
+            checkpoint1 = h.snapshot(1);
+            h.process(b2); // over the bound
+            h.runMailsFor(Duration.ofMillis(200));
+        } // fails before checkpoint 2
+        receiver.respondWith(200);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), checkpoint1)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            h.process(b2); // replayed by the source; now within the bound
+            h.snapshot(3);
+            h.complete(3);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(3);
+        assertThat(Files.exists(deadLetters.resolve("stream-1"))).as("delivered, so not dead-lettered").isFalse();
+
+        // Refused under a checkpoint that completes: dead-lettered, and a restore does not send it.
+        receiver.respondWith(503);
+        Block b3 = block(1, "example.com", 3, 1);
+        Block b4 = block(1, "example.com", 4, 1);
+        Block b5 = block(1, "example.com", 5, 1);
+        OperatorSubtaskState checkpoint4;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(b3);
+            h.process(b4);
+            h.process(b5); // over the bound
+            checkpoint4 = h.snapshot(4);
+            h.complete(4);
+            assertThat(onlyManifest().get("block_id").asText()).isEqualTo("1/example.com/5");
+        }
+        receiver.respondWith(200);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), checkpoint4)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.deliveredBlocks()).extracting(HttpReceiver.Request::idempotencyKey)
+                .noneMatch(k -> k.startsWith("1/example.com/5:"));
+        assertThat(onlyManifest().get("block_id").asText()).isEqualTo("1/example.com/5");
     }
 
     @Test

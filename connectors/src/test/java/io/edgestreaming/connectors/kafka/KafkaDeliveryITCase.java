@@ -168,6 +168,21 @@ class KafkaDeliveryITCase {
     }
 
     @Test
+    void stopWithSavepointCommitsTheSavepointsTransactionBeforeTheTaskEnds() throws Exception {
+        String topicA = topic(clusterA, 1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        Block a0 = block(1, "example.com", 0, 2);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, a0);
+            h.snapshot(1);
+            h.complete(1); // stop-with-savepoint (no drain): the task closes as soon as this returns
+        }
+        // Left open, the transaction would hide a0, and everything after it in the partition, from
+        // read_committed consumers until a restore or transaction_timeout.
+        assertThat(readNow(clusterA, topicA)).containsExactly(blockMessage(a0));
+    }
+
+    @Test
     void aTransactionTheBrokerAbortedWhileTheJobWasDownIsReportedAndItsBlocksWrittenAgain() throws Exception {
         String topicA = topic(clusterA, 1);
         KafkaEndpoint shortTimeout = new KafkaEndpoint(clusterA.bootstrapServers(), topicA, false, null, null,

@@ -157,13 +157,15 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                     Destination d = destination(p.block.destinationId());
                     d.pendingBlocks++;
                     d.pendingBytes += p.bytes();
-                    restored.add(p.block);
+                    if (!p.refused()) {
+                        restored.add(p.block);
+                    }
                 }
             }
             transport.restore(restored);
-            for (Pending p : pending.values()) {
-                makeDeliverable(p, now);
-                if (!p.lastReason.isEmpty()) {
+            for (Pending p : new ArrayList<>(pending.values())) {
+                release(p, now);
+                if (!p.refused() && !p.lastReason.isEmpty()) {
                     // Rebuild the retry schedule of blocks that had failed (timers are not part of
                     // checkpoints). One merely in flight at the snapshot goes again at once.
                     p.nextAttemptMillis = Math.max(now, p.lastAttemptMillis + backoff.delayMillis(p.attempts));
@@ -206,10 +208,16 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         Pending p = new Pending(staged);
         if (d.pendingBlocks >= delivery.maxPendingBlocksPerDestination()
                 || d.pendingBytes + p.bytes() > delivery.maxPendingBytesPerDestination()) {
-            deadLetter(d, p, endpoint, "pending bound of the destination exceeded (" + d.pendingBlocks + " blocks, "
+            String reason = "pending bound of the destination exceeded (" + d.pendingBlocks + " blocks, "
                     + d.pendingBytes + " bytes pending; limits " + delivery.maxPendingBlocksPerDestination() + " blocks, "
-                    + delivery.maxPendingBytesPerDestination() + " bytes)");
-            return;
+                    + delivery.maxPendingBytesPerDestination() + " bytes)";
+            if (!options.checkpointingEnabled()) {
+                deadLetter(d, p, endpoint, reason);
+                return;
+            }
+            // Not yet: a failure before a checkpoint covers it replays the block, which may then be
+            // accepted and delivered. Held (never sent) until that checkpoint completes.
+            p.deadLetterReason = reason;
         }
         pending.put(p.key(), p);
         d.pendingBlocks++;
@@ -231,7 +239,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             List<StagedBlock> covered = new ArrayList<>(unstaged.size());
             for (Pending p : unstaged) {
                 p.stagedAt = checkpointId;
-                covered.add(p.block);
+                if (!p.refused()) {
+                    covered.add(p.block); // a refused block must never reach a Kafka transaction
+                }
             }
             transport.stage(checkpointId, covered);
             staged.put(checkpointId, unstaged);
@@ -249,7 +259,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         for (List<Pending> blocks : covered.values()) {
             for (Pending p : blocks) {
                 if (pending.get(p.key()) == p) {
-                    makeDeliverable(p, now);
+                    release(p, now);
                 }
             }
         }
@@ -288,6 +298,15 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     // ---------------------------------------------------------------------------------------------
 
+    /** A block whose checkpoint completed: deliverable, or dead-lettered if refused at arrival. */
+    private void release(Pending p, long now) {
+        if (p.refused()) {
+            deadLetter(destination(p.block.destinationId()), p, endpointsByStream.get(p.block.streamId()), p.deadLetterReason);
+        } else {
+            makeDeliverable(p, now);
+        }
+    }
+
     private void makeDeliverable(Pending p, long now) {
         Destination d = destination(p.block.destinationId());
         if (p.deliverableSinceMillis == 0) {
@@ -316,7 +335,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                 return;
             }
             d.ready.poll();
-            if (expired(p, now)) {
+            if (expired(p, now) && transport.abandon(p.block)) {
                 deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
                         + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
                 continue;
@@ -328,10 +347,14 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private void send(Destination d, Pending p, long now) {
         Endpoint endpoint = endpointsByStream.get(p.block.streamId());
         if (endpoint == null || !endpoint.destinationId().equals(d.id)) {
-            deadLetter(d, p, endpoint, endpoint == null
-                    ? "stream " + p.block.streamId() + " is no longer in the configuration"
-                    : "the stream's endpoint changed since the block was staged");
-            return;
+            if (transport.abandon(p.block)) {
+                deadLetter(d, p, endpoint, endpoint == null
+                        ? "stream " + p.block.streamId() + " is no longer in the configuration"
+                        : "the stream's endpoint changed since the block was staged");
+                return;
+            }
+            // In a transaction of a completed checkpoint: it lands where it was staged; learn the outcome.
+            endpoint = null;
         }
         p.attempts++;
         p.lastAttemptMillis = now;
@@ -384,7 +407,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             case RETRY -> {
                 d.retries.inc();
                 p.lastReason = truncate(outcome.reason());
-                if (expired(p, now)) {
+                if (expired(p, now) && transport.abandon(p.block)) {
                     deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
                             + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
                     break;
@@ -411,7 +434,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         }
         List<Pending> expired = null;
         for (Pending p : d.ready) {
-            if (expired(p, now)) {
+            if (expired(p, now) && transport.abandon(p.block)) {
                 (expired == null ? expired = new ArrayList<>() : expired).add(p);
             }
         }
@@ -457,12 +480,14 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         long deadline = System.currentTimeMillis() + options.drainTimeout().toMillis();
         long now = now();
         for (Pending p : unstaged) {
-            makeDeliverable(p, now);
+            release(p, now);
         }
         unstaged.clear();
         for (List<Pending> blocks : staged.values()) {
             for (Pending p : blocks) {
-                makeDeliverable(p, now);
+                if (pending.get(p.key()) == p) {
+                    release(p, now);
+                }
             }
         }
         staged.clear();

@@ -20,6 +20,11 @@ final class Pending {
     /** Since when the block may be sent (its checkpoint completed); retry expiry counts from here. */
     long deliverableSinceMillis;
     String lastReason;
+    /**
+     * Non-empty: refused at arrival (pending bound). Dead-lettered only once a checkpoint that covers it
+     * completed, so that a replay after a failure cannot find it both dead-lettered and delivered.
+     */
+    String deadLetterReason = "";
 
     // Transient scheduling state (rebuilt on restore).
     long nextAttemptMillis;
@@ -34,6 +39,10 @@ final class Pending {
 
     String key() {
         return block.deliveryKey();
+    }
+
+    boolean refused() {
+        return !deadLetterReason.isEmpty();
     }
 
     int bytes() {

@@ -16,7 +16,7 @@ import org.apache.flink.core.memory.DataOutputView;
 final class PendingSerializer extends TypeSerializerSingleton<Pending> {
     private static final long serialVersionUID = 1L;
     static final PendingSerializer INSTANCE = new PendingSerializer();
-    private static final int VERSION = 1;
+    private static final int VERSION = 2; // 2: + deadLetterReason
     private static final DataSource[] SOURCES = DataSource.values();
 
     @Override
@@ -38,6 +38,7 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
         copy.lastAttemptMillis = from.lastAttemptMillis;
         copy.deliverableSinceMillis = from.deliverableSinceMillis;
         copy.lastReason = from.lastReason;
+        copy.deadLetterReason = from.deadLetterReason;
         return copy;
     }
 
@@ -71,12 +72,13 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
         out.writeLong(p.lastAttemptMillis);
         out.writeLong(p.deliverableSinceMillis);
         out.writeUTF(p.lastReason);
+        out.writeUTF(p.deadLetterReason);
     }
 
     @Override
     public Pending deserialize(DataInputView in) throws IOException {
         int version = in.readInt();
-        if (version != VERSION) {
+        if (version != 1 && version != VERSION) {
             throw new IOException("unknown delivery state entry version " + version);
         }
         long streamId = in.readLong();
@@ -96,6 +98,9 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
         p.lastAttemptMillis = in.readLong();
         p.deliverableSinceMillis = in.readLong();
         p.lastReason = in.readUTF();
+        if (version >= 2) {
+            p.deadLetterReason = in.readUTF();
+        }
         return p;
     }
 
