@@ -1,0 +1,162 @@
+package io.edgestreaming.job;
+
+import io.edgestreaming.config.BatchingConfig;
+import io.edgestreaming.config.KafkaEndpoint;
+import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.connectors.BlockTypeInfoFactory;
+import io.edgestreaming.templates.DataSource;
+import io.edgestreaming.templates.Templates;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Throughput of the job's own operators on a MiniCluster, for capacity planning (not part of the test
+ * run: the name matches none of Surefire's includes). Run:
+ *
+ * <pre>mvn -B -ntp -pl job -am verify -Dtest=PipelineThroughputBench -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ *
+ * <p>Parallelism 1: a source of realistic ~1.5 KB Edge Applications events (12 clients, 5 hosts each),
+ * then parse + route + project into 11 streams (templates 184, 2 and a sampled custom one), alone or
+ * followed by keyBy(stream, domain) and the batcher (a second task: records cross a network channel).
+ * Delivery is left out: it is bound by the customers' endpoints, not by CPU. The two variants
+ * alternate for several rounds, so their ratio is measured under the same load; medians are printed.
+ */
+class PipelineThroughputBench {
+    private static final long EVENTS = Long.getLong("bench.events", 1_000_000L);
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1)
+                    .build());
+
+    private enum Variant { ROUTE, ROUTE_AND_BATCH }
+
+    @Test
+    void printThroughput() throws Exception {
+        List<StreamConfig> streams = streams();
+        byte[][] pool = events(1000);
+        System.out.printf(Locale.ROOT, "%,d events per run, parallelism 1, %d bytes per event on average%n", EVENTS,
+                averageLength(pool));
+        List<double[]> rounds = new ArrayList<>();
+        for (int round = 1; round <= ROUNDS; round++) {
+            double[] rates = new double[Variant.values().length];
+            for (Variant variant : Variant.values()) {
+                rates[variant.ordinal()] = run(variant, streams, pool);
+            }
+            rounds.add(rates);
+            System.out.printf(Locale.ROOT, "round %d: parse+route+project %,.0f events/s | + keyBy + batcher %,.0f"
+                    + " events/s (%.2fx)%n", round, rates[0], rates[1], rates[1] / rates[0]);
+        }
+        double[] route = rounds.stream().mapToDouble(r -> r[0]).sorted().toArray();
+        double[] batch = rounds.stream().mapToDouble(r -> r[1]).sorted().toArray();
+        double[] ratio = rounds.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
+        System.out.printf(Locale.ROOT, "median of %d rounds: parse+route+project %,.0f events/s | + keyBy + batcher"
+                + " %,.0f events/s | ratio %.2fx%n", ROUNDS, route[ROUNDS / 2], batch[ROUNDS / 2], ratio[ROUNDS / 2]);
+    }
+
+    private static double run(Variant variant, List<StreamConfig> streams, byte[][] pool) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        DataStream<RawEvent> raw = env.fromSequence(0, EVENTS - 1)
+                .map(new FromPool(pool), RawEvent.TYPE_INFO).name("events");
+        switch (variant) {
+            case ROUTE -> raw.process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO)
+                    .sinkTo(new DiscardingSink<>());
+            case ROUTE_AND_BATCH -> raw.process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO)
+                    .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
+                    .process(BlockBatcher.forStreams(streams), BlockTypeInfoFactory.TYPE_INFO)
+                    .sinkTo(new DiscardingSink<>());
+        }
+        long millis = env.execute("throughput " + variant).getNetRuntime(TimeUnit.MILLISECONDS);
+        return EVENTS * 1000.0 / Math.max(1, millis);
+    }
+
+    /** Event i of the run is pool[i % pool size]. */
+    private static final class FromPool implements MapFunction<Long, RawEvent> {
+        private static final long serialVersionUID = 1L;
+        private final byte[][] pool;
+
+        FromPool(byte[][] pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public RawEvent map(Long i) {
+            return new RawEvent(DataSource.HTTP, "edge-http-events", 0, i, pool[(int) (i % pool.length)]);
+        }
+    }
+
+    private static List<StreamConfig> streams() throws Exception {
+        KafkaEndpoint endpoint = new KafkaEndpoint("localhost:9092", "out", false, null, null,
+                KafkaEndpoint.MessageFormat.RECORD, "none", Duration.ofMinutes(10));
+        BatchingConfig batching = new BatchingConfig(2000, Duration.ofSeconds(60), 5_000_000);
+        List<StreamConfig> streams = new ArrayList<>();
+        for (int c = 0; c < 10; c++) {
+            boolean all = c < 5;
+            streams.add(new StreamConfig(100 + c, "s" + c, "c" + c, DataSource.HTTP,
+                    Templates.byId(all ? 184 : 2),
+                    all ? List.of() : List.of("www.c" + c + ".example", "*.cdn.c" + c + ".example"), all, 100, true,
+                    endpoint, batching));
+        }
+        streams.add(new StreamConfig(200, "sampled", "c0", DataSource.HTTP,
+                Templates.custom(DataSource.HTTP, "{\"t\":\"$time\",\"u\":\"$scheme://$host$request_uri\",\"s\":\"$status\"}"),
+                List.of(), true, 10, true, endpoint, batching));
+        return streams;
+    }
+
+    /** Realistic events of 12 clients (two without a stream), 5 hosts each. */
+    private static byte[][] events(int n) {
+        String[] hosts = {"www", "img.cdn", "api", "static.cdn", "shop"};
+        String[] statuses = {"200", "200", "200", "304", "404", "500"};
+        String[] caches = {"HIT", "MISS", "HIT", "EXPIRED", "BYPASS"};
+        byte[][] events = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            String client = "c" + (i % 12);
+            String host = hosts[(i / 12) % hosts.length] + "." + client + ".example";
+            events[i] = ("{\"version\":\"1\",\"time\":\"2026-11-25T04:12:" + (10 + i % 50) + "Z\",\"client\":\"" + client
+                    + "\",\"configuration\":\"1651234567\",\"host\":\"" + host + "\",\"request_time\":0." + (i % 900 + 100)
+                    + ",\"request_method\":\"GET\",\"upstream_cache_status\":\"" + caches[i % caches.length]
+                    + "\",\"status\":" + statuses[i % statuses.length] + ",\"proxy_status\":\"-\","
+                    + "\"upstream_status\":\"200\",\"upstream_bytes_received\":\"18342\",\"scheme\":\"https\","
+                    + "\"request_uri\":\"/products/list?page=" + i + "&sort=price\","
+                    + "\"sent_http_content_type\":\"text/html; charset=utf-8\",\"server_protocol\":\"HTTP/2.0\","
+                    + "\"request_length\":\"512\",\"bytes_sent\":18703,\"upstream_connect_time\":\"0.004\","
+                    + "\"upstream_header_time\":\"0.101\",\"upstream_response_time\":\"0.118\",\"tcpinfo_rtt\":\"24567\","
+                    + "\"remote_addr\":\"203.0.113." + (i % 250) + "\",\"remote_port\":\"51234\","
+                    + "\"waf_attack_family\":\"-\",\"waf_attack_action\":\"$PASS\",\"country\":\"Brazil\","
+                    + "\"state\":\"Sao Paulo\",\"ssl_protocol\":\"TLSv1.3\",\"ssl_cipher\":\"TLS_AES_128_GCM_SHA256\","
+                    + "\"http_user_agent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like"
+                    + " Gecko) Chrome/120.0.0.0 Safari/537.36\",\"http_referrer\":\"https://" + host + "/\","
+                    + "\"sent_http_x_original_image_size\":\"-\",\"requestPath\":\"/products/list\","
+                    + "\"requestQuery\":\"page=" + i + "&sort=price\",\"session_id\":\"a1b2c3d4e5f6\",\"stream\":\"12345\","
+                    + "\"upstream_addr\":\"10.0.0.1:80\",\"upstream_bytes_sent\":733,\"server_port\":\"443\","
+                    + "\"server_addr\":\"198.51.100.10\",\"waf_learning\":\"0\",\"waf_block\":\"0\","
+                    + "\"waf_total_processed\":\"12\",\"waf_total_blocked\":\"0\",\"waf_score\":\"0\",\"waf_match\":\"-\","
+                    + "\"waf_headers\":\"-\",\"asn\":\"AS64500\",\"ssl_session_reused\":\"r\",\"ssl_server_name\":\"" + host
+                    + "\",\"request_id\":\"" + String.format(Locale.ROOT, "%032x", i) + "\",\"traceback\":\"-\"}")
+                    .getBytes(StandardCharsets.US_ASCII);
+        }
+        return events;
+    }
+
+    private static int averageLength(byte[][] pool) {
+        long total = 0;
+        for (byte[] e : pool) {
+            total += e.length;
+        }
+        return (int) (total / pool.length);
+    }
+}
