@@ -134,7 +134,7 @@ class ExactlyOnceUnderFailureITCase {
     @Test
     void exceptionBeforeTheBatcherAfterACompletedCheckpoint(@TempDir Path dir) throws Exception {
         Plan plan = plan(BEFORE_BATCHER, new Plan(Mode.AFTER_CHECKPOINT, 3));
-        Corpus corpus = runToCompletion(dir);
+        Corpus corpus = runToCompletion(dir, plan);
         assertFailedOnceAndRestored(plan);
         assertDeliveredExactlyOnce(corpus, dir);
     }
@@ -142,7 +142,7 @@ class ExactlyOnceUnderFailureITCase {
     @Test
     void exceptionAfterTheBatcherAfterACompletedCheckpoint(@TempDir Path dir) throws Exception {
         Plan plan = plan(AFTER_BATCHER, new Plan(Mode.AFTER_CHECKPOINT, 3));
-        Corpus corpus = runToCompletion(dir);
+        Corpus corpus = runToCompletion(dir, plan);
         assertFailedOnceAndRestored(plan);
         assertDeliveredExactlyOnce(corpus, dir);
     }
@@ -150,7 +150,7 @@ class ExactlyOnceUnderFailureITCase {
     @Test
     void failureInTheAsynchronousPhaseOfACheckpoint(@TempDir Path dir) throws Exception {
         Plan plan = plan(AFTER_BATCHER, new Plan(Mode.ASYNC_SNAPSHOT, 3));
-        Corpus corpus = runToCompletion(dir);
+        Corpus corpus = runToCompletion(dir, plan);
         assertFailedOnceAndRestored(plan);
         assertDeliveredExactlyOnce(corpus, dir);
     }
@@ -163,7 +163,7 @@ class ExactlyOnceUnderFailureITCase {
     @Test
     void aFailedCheckpointTheJobToleratesLosesNothing(@TempDir Path dir) throws Exception {
         Plan plan = plan(AFTER_BATCHER, new Plan(Mode.ASYNC_SNAPSHOT, 3));
-        Corpus corpus = runToCompletion(dir, 3);
+        Corpus corpus = runToCompletion(dir, plan, 3);
         assertThat(plan.fired.get()).as("the injected checkpoint failure happened").isEqualTo(1);
         assertThat(FailureInjector.RESTORED_SUBTASKS.get()).as("no restore: the failure was tolerated").isZero();
         assertDeliveredExactlyOnce(corpus, dir);
@@ -187,7 +187,7 @@ class ExactlyOnceUnderFailureITCase {
             awaitQuietly(() -> plan.fired.get() > 0, Duration.ofSeconds(20));
             sleepQuietly(300); // let the failover tear the delivery operators down before the answer goes out
         });
-        Corpus corpus = runToCompletion(dir);
+        Corpus corpus = runToCompletion(dir, plan);
         assertFailedOnceAndRestored(plan);
         assertThat(receiver.repeats()).as("the held block is sent again after the restore").isGreaterThanOrEqualTo(1);
         assertDeliveredExactlyOnce(corpus, dir);
@@ -197,7 +197,7 @@ class ExactlyOnceUnderFailureITCase {
     void stopWithSavepointAndRestartFromIt(@TempDir Path dir) throws Exception {
         JobConfig config = config(dir);
         CountDownLatch stopped = new CountDownLatch(1);
-        Corpus corpus = startProducing(stopped);
+        Corpus corpus = startProducing(() -> stopped.getCount() == 0);
         JobClient first = submit(config, null);
         await("3 checkpoints and 3 HTTP blocks", () -> FailureInjector.LAST_COMPLETED_CHECKPOINT.get() >= 3
                 && receiver.deliveredBlocks().size() >= 3);
@@ -219,13 +219,14 @@ class ExactlyOnceUnderFailureITCase {
 
     // ---- one run ----
 
-    private Corpus runToCompletion(Path dir) throws Exception {
-        return runToCompletion(dir, 0);
+    private Corpus runToCompletion(Path dir, Plan plan) throws Exception {
+        return runToCompletion(dir, plan, 0);
     }
 
-    private Corpus runToCompletion(Path dir, int toleratedCheckpointFailures) throws Exception {
+    /** The second half of the corpus is written once the injected failure happened. */
+    private Corpus runToCompletion(Path dir, Plan plan, int toleratedCheckpointFailures) throws Exception {
         JobConfig config = config(dir);
-        Corpus corpus = startProducing(null);
+        Corpus corpus = startProducing(() -> plan.fired.get() > 0);
         JobClient job = submit(config, null, toleratedCheckpointFailures);
         try {
             awaitEverythingDelivered(corpus);
@@ -391,13 +392,13 @@ class ExactlyOnceUnderFailureITCase {
     private record Corpus(List<String> expected, List<String> malformed) {}
 
     /**
-     * Writes the fixed corpus in chunks once the job has completed its first checkpoint, so that
-     * checkpoints and the injected failure fall in the middle of it; with {@code halfway}, the second
-     * half waits for that latch. The corpus: clients c1 (streamed) and c2 (no stream), three hosts,
+     * Writes the fixed corpus in chunks once the job has completed its first checkpoint; the second half
+     * waits until {@code secondHalf} holds (the injected failure happened, the job was stopped), so the
+     * failure falls in the middle of the corpus however slow the machine is. The corpus: clients c1 (streamed) and c2 (no stream), three hosts,
      * both data sources, a malformed event now and then. The records every stream must deliver are written down here from
      * the streams' rules (client c1, data source http, every domain, template id/h/s).
      */
-    private Corpus startProducing(CountDownLatch halfway) {
+    private Corpus startProducing(BooleanSupplier secondHalf) {
         Corpus corpus = new Corpus(new ArrayList<>(), new ArrayList<>());
         stopProducing.set(false);
         producer = new Thread(() -> {
@@ -405,8 +406,8 @@ class ExactlyOnceUnderFailureITCase {
             // however long the job takes to start on a loaded machine.
             awaitQuietly(() -> FailureInjector.LAST_COMPLETED_CHECKPOINT.get() >= 1 || stopProducing.get(), DEADLINE);
             for (int start = 0; start < EVENTS && !stopProducing.get(); start += CHUNK) {
-                if (halfway != null && start == EVENTS / 2) {
-                    awaitQuietly(() -> halfway.getCount() == 0 || stopProducing.get(), DEADLINE);
+                if (start == EVENTS / 2) {
+                    awaitQuietly(() -> secondHalf.getAsBoolean() || stopProducing.get(), DEADLINE);
                 }
                 List<byte[]> http = new ArrayList<>();
                 List<byte[]> waf = new ArrayList<>();

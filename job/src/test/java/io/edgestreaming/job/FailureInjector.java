@@ -32,7 +32,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * a test {@link Plan} says. Plans live in static fields: the MiniCluster runs in the test's JVM.
  *
  * <ul>
- *   <li>{@link Mode#AFTER_CHECKPOINT}: the first element after checkpoint {@code n} completed throws.
+ *   <li>{@link Mode#AFTER_CHECKPOINT}: the first element after checkpoint {@code n} completed throws (or,
+ *       if no element comes within {@link #IDLE_FALLBACK_NANOS}, a timer does: the input may be drained).
  *   <li>{@link Mode#ASYNC_SNAPSHOT}: the first snapshot after checkpoint {@code n} completed fails in its
  *       asynchronous phase (the operator state's serializer throws while the state is written out).
  *   <li>{@link Mode#ON_SIGNAL}: throws as soon as the test raises {@link Plan#signal}, also while no
@@ -42,6 +43,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 final class FailureInjector<T> extends AbstractStreamOperator<T> implements OneInputStreamOperator<T, T> {
     private static final long serialVersionUID = 1L;
     private static final long POLL_MILLIS = 10;
+    static final long IDLE_FALLBACK_NANOS = 500_000_000L;
 
     enum Mode { AFTER_CHECKPOINT, ASYNC_SNAPSHOT, ON_SIGNAL }
 
@@ -51,6 +53,7 @@ final class FailureInjector<T> extends AbstractStreamOperator<T> implements OneI
         final long afterCheckpoint;
         final AtomicBoolean signal = new AtomicBoolean();
         final AtomicBoolean armed = new AtomicBoolean();
+        volatile long armedAtNanos;
         final AtomicInteger fired = new AtomicInteger();
 
         Plan(Mode mode, long afterCheckpoint) {
@@ -113,6 +116,11 @@ final class FailureInjector<T> extends AbstractStreamOperator<T> implements OneI
                     if (plan != null && plan.mode == Mode.ON_SIGNAL && plan.signal.get() && plan.fire()) {
                         throw new InjectedFailure(site + ": failure on the test's signal");
                     }
+                    if (plan != null && plan.mode == Mode.AFTER_CHECKPOINT && plan.armed.get()
+                            && System.nanoTime() - plan.armedAtNanos > IDLE_FALLBACK_NANOS && plan.fire()) {
+                        throw new InjectedFailure(site + ": failure after checkpoint " + plan.afterCheckpoint
+                                + " completed (no element since)");
+                    }
                     poll();
                 });
     }
@@ -137,7 +145,9 @@ final class FailureInjector<T> extends AbstractStreamOperator<T> implements OneI
         super.notifyCheckpointComplete(checkpointId);
         LAST_COMPLETED_CHECKPOINT.accumulateAndGet(checkpointId, Math::max);
         Plan plan = PLANS.get(site);
-        if (plan != null && plan.mode != Mode.ON_SIGNAL && checkpointId >= plan.afterCheckpoint) {
+        if (plan != null && plan.mode != Mode.ON_SIGNAL && checkpointId >= plan.afterCheckpoint
+                && !plan.armed.get()) {
+            plan.armedAtNanos = System.nanoTime();
             plan.armed.set(true);
         }
     }
