@@ -13,13 +13,16 @@ import java.util.Objects;
  * @param jobId the Flink job id (hex); stays the same across failover restarts of one job
  * @param subtaskIndex index of this subtask
  * @param parallelism number of subtasks now
+ * @param maxParallelism the operator's max parallelism: no subtask index of any attempt of this job
+ *     reaches it (at least {@code parallelism})
  * @param restoredCheckpointId the checkpoint restored from, or -1 on a fresh start
  * @param endpoints every endpoint of the configuration that this operator's endpoint type serves
  */
-public record TransportContext(String jobId, int subtaskIndex, int parallelism, long restoredCheckpointId,
-        List<Endpoint> endpoints) {
+public record TransportContext(String jobId, int subtaskIndex, int parallelism, int maxParallelism,
+        long restoredCheckpointId, List<Endpoint> endpoints) {
     public TransportContext {
         Objects.requireNonNull(jobId, "jobId");
+        maxParallelism = Math.max(maxParallelism, parallelism);
         endpoints = List.copyOf(endpoints);
     }
 }

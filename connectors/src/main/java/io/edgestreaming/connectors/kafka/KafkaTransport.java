@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * with the generation = restored checkpoint id + 1 and {@code n} a counter kept in state: unique per
  * job, destination and subtask, never reused within a lineage of restores, so recommitting after a
  * restore is unambiguous. Ids a failed attempt may have left open are probed and aborted
- * (initialised until a never-used one) before a lane writes again.
+ * (initialised until a never-used one) before a lane writes again, also those of subtask indices a
+ * failed attempt of the same generation had at a higher parallelism (each by the subtask that index
+ * maps to modulo the parallelism; see {@link #lane}).
  */
 public final class KafkaTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTransport.class);
@@ -61,7 +63,7 @@ public final class KafkaTransport implements Transport {
     private final DeliveryConfig delivery;
     private final Map<String, KafkaEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, Lane> lanes = new LinkedHashMap<>();
-    private TransportContext context = new TransportContext("nojob", 0, 1, -1, List.of());
+    private TransportContext context = new TransportContext("nojob", 0, 1, 1, -1, List.of());
     private List<LaneState> restoredStates = List.of();
 
     public KafkaTransport(DeliveryConfig delivery) {
@@ -244,9 +246,24 @@ public final class KafkaTransport implements Transport {
         Lane lane = lanes.get(destinationId);
         if (lane == null) {
             String hash = hash(destinationId);
-            String prefix = "edge-streaming-" + context.jobId() + "-" + hash + "-" + context.subtaskIndex()
-                    + "-g" + (context.restoredCheckpointId() + 1);
-            lane = new Lane(destinationId, endpoint, delivery, prefix, "edge-streaming-" + hash + "-" + context.subtaskIndex());
+            String base = "edge-streaming-" + context.jobId() + "-" + hash + "-";
+            String generation = "-g" + (context.restoredCheckpointId() + 1);
+            String prefix = base + context.subtaskIndex() + generation;
+            // An earlier attempt of this generation (same restored checkpoint, or none) may have run at a
+            // higher parallelism and left transactions open under subtask indices that no longer exist:
+            // this subtask probes those of its indices modulo the parallelism (i + k * parallelism, below
+            // the max parallelism), as it does its own. Bounded: each lane probes at most
+            // max parallelism / parallelism extra prefixes; a prefix nobody used costs one
+            // initTransactions (InitProducerId), one per earlier probe of it more, so all subtasks
+            // together make about max parallelism - parallelism such calls per destination per start
+            // (ms each: 127 took ~1.5 s against the test broker), on the lane thread.
+            List<String> vacated = new ArrayList<>();
+            for (long j = (long) context.subtaskIndex() + context.parallelism(); j < context.maxParallelism();
+                    j += context.parallelism()) {
+                vacated.add(base + j + generation);
+            }
+            lane = new Lane(destinationId, endpoint, delivery, prefix, vacated,
+                    "edge-streaming-" + hash + "-" + context.subtaskIndex());
             lanes.put(destinationId, lane);
             if (endpoint != null) {
                 endpoints.putIfAbsent(destinationId, endpoint);

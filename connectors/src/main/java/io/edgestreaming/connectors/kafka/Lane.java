@@ -86,7 +86,8 @@ final class Lane implements AutoCloseable {
     private String lastFailure;
     private long snapshotSeq;
 
-    Lane(String destinationId, KafkaEndpoint endpoint, DeliveryConfig delivery, String prefix, String clientId) {
+    Lane(String destinationId, KafkaEndpoint endpoint, DeliveryConfig delivery, String prefix, List<String> vacatedPrefixes,
+            String clientId) {
         this.destinationId = destinationId;
         this.endpoint = endpoint;
         this.delivery = delivery;
@@ -104,6 +105,11 @@ final class Lane implements AutoCloseable {
         // The own prefix may hold transactions of an earlier attempt of this subtask (same job, no
         // checkpoint completed since): abort them before the first use.
         probes.add(new LaneState.Probe(prefix, 0));
+        // Likewise the prefixes of subtask indices beyond the current parallelism that map to this one
+        // (an earlier attempt of this generation at a higher parallelism); see KafkaTransport#lane.
+        for (String p : vacatedPrefixes) {
+            probes.add(new LaneState.Probe(p, 0));
+        }
     }
 
     synchronized void setEndpoint(KafkaEndpoint endpoint) {
@@ -144,11 +150,12 @@ final class Lane implements AutoCloseable {
     synchronized void restoreState(LaneState state, boolean owner, Set<String> held, long now) {
         if (owner) {
             // Whatever the failed attempt opened after this checkpoint sits at counter and above.
+            // Same generation (no restored checkpoint id known): never probe from 0 over the prepared
+            // transactions about to be committed again (own prefix or a vacated one), and continue
+            // after the restored ids.
+            probes.remove(new LaneState.Probe(state.prefix(), 0));
             probes.add(new LaneState.Probe(state.prefix(), state.counter()));
             if (state.prefix().equals(prefix)) {
-                // Same generation (no restored checkpoint id known): continue after the restored ids, and
-                // never probe from 0 over the prepared transactions about to be committed again.
-                probes.remove(new LaneState.Probe(prefix, 0));
                 counter = Math.max(counter, state.counter());
             }
             probes.addAll(state.probes());

@@ -18,9 +18,17 @@ import io.edgestreaming.testkit.EmbeddedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -153,6 +161,124 @@ class KafkaRescaleITCase {
         all.forEach(b -> expected.addAll(recordMessages(b)));
         assertThat(read(kafka, topic, expected.size())).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
+    /**
+     * Attempt A restores checkpoint 1 at parallelism 3 and prepares a transaction in each subtask, then
+     * fails before any checkpoint completes; attempt B restores the same checkpoint at parallelism 1.
+     * Subtasks 1 and 2 of attempt A no longer exist, yet their open transactions (same generation) are
+     * aborted by attempt B, so read_committed consumers are not held back until transaction_timeout
+     * (10 minutes here), and every block is delivered once.
+     */
+    @Test
+    void scaleDownAfterAFailedAttemptAbortsTheTransactionsOfVanishedSubtasks() throws Exception {
+        String topic = "rescale" + (++topics);
+        kafka.createTopic(topic, 2);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(kafka, topic, KafkaEndpoint.MessageFormat.RECORD, "none")));
+        JobID job = new JobID();
+        List<Block> all = new ArrayList<>();
+        long seq = 0;
+        // Checkpoint 1 at parallelism 3 (fresh start): a prepared transaction per subtask.
+        List<OperatorSubtaskState> snapshots = new ArrayList<>();
+        List<DeliveryHarness> first = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                first.add(DeliveryHarness.open(config, new KafkaTransport.Factory(), null, 3, i, job, -1));
+            }
+            for (DeliveryHarness h : first) {
+                for (int b = 0; b < 2; b++) {
+                    Block block = block(1, "example.com", seq++, 1 + b % 3);
+                    all.add(block);
+                    h.process(block);
+                }
+                snapshots.add(h.snapshot(1));
+            }
+        } finally {
+            for (DeliveryHarness h : first) {
+                h.close();
+            }
+        }
+        OperatorSubtaskState checkpoint1 = AbstractStreamOperatorTestHarness.repackageState(snapshots.toArray(new OperatorSubtaskState[0]));
+
+        // Attempt A: checkpoint 1 restored at parallelism 3; each subtask writes blocks after it in a
+        // transaction (checkpoint 2, never completed), then the attempt fails.
+        List<Block> replayed = new ArrayList<>();
+        List<DeliveryHarness> attemptA = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                OperatorSubtaskState share = AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                        checkpoint1, DeliveryHarness.MAX_PARALLELISM, 3, 3, i);
+                attemptA.add(DeliveryHarness.open(config, new KafkaTransport.Factory(), share, 3, i, job, 1));
+            }
+            for (DeliveryHarness h : attemptA) {
+                h.runMailsFor(Duration.ofMillis(300));
+                for (int b = 0; b < 2; b++) {
+                    Block block = block(1, "example.com", seq++, 2);
+                    replayed.add(block);
+                    h.process(block);
+                }
+                h.snapshot(2);
+            }
+            // Checkpoint 1's transactions are committed again on restore; attempt A's are open.
+            assertThat(awaitTrue(() -> !stable(topic))).as("attempt A's transactions open").isTrue();
+        } finally {
+            for (DeliveryHarness h : attemptA) {
+                h.close(); // the failure: prepared transactions stay open
+            }
+        }
+        assertThat(stable(topic)).as("attempt A's transactions still open after its failure").isFalse();
+
+        // Attempt B: the same checkpoint 1 at parallelism 1; the source replays the blocks after it.
+        all.addAll(replayed);
+        DeliveryHarness b = DeliveryHarness.open(config, new KafkaTransport.Factory(),
+                AbstractStreamOperatorTestHarness.repartitionOperatorState(checkpoint1, DeliveryHarness.MAX_PARALLELISM, 3, 1, 0),
+                1, 0, job, 1);
+        try {
+            b.runMailsFor(Duration.ofMillis(300));
+            for (Block block : replayed) {
+                b.process(block);
+            }
+            for (long cp = 2; cp < 6 && b.pending() > 0; cp++) {
+                b.snapshot(cp);
+                b.complete(cp);
+                b.runMailsUntil(() -> b.pending() == 0, Duration.ofSeconds(10));
+            }
+            assertThat(b.pending()).as("every restored and replayed block acknowledged").isZero();
+            // Attempt A's transactions of subtasks 1 and 2 are aborted: read_committed reads to the end.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!stable(topic) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(stable(topic)).as("no transaction left open: last stable offset = high watermark").isTrue();
+        } finally {
+            b.close();
+        }
+        List<String> expected = new ArrayList<>();
+        all.forEach(block -> expected.addAll(recordMessages(block)));
+        assertThat(read(kafka, topic, expected.size())).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
+    /** Whether every partition's last stable offset (read_committed end) is its high watermark. */
+    private static boolean stable(String topic) {
+        try {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < 2; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            var committed = kafka.admin().listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+                    .get(10, TimeUnit.SECONDS);
+            var written = kafka.admin().listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all()
+                    .get(10, TimeUnit.SECONDS);
+            for (TopicPartition tp : latest.keySet()) {
+                if (committed.get(tp).offset() != written.get(tp).offset()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static boolean awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -146,6 +146,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         transport.initializeState(new TransportContext(getRuntimeContext().getJobInfo().getJobId().toHexString(),
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
                 context.getRestoredCheckpointId().orElse(-1L), endpoints), restoredTransportState);
         if (context.isRestored()) {
             // Whatever a restored snapshot holds is covered by a completed checkpoint (the restored

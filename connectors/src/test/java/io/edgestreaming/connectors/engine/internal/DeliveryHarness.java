@@ -7,7 +7,11 @@ import io.edgestreaming.config.JobConfig;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.runtime.operators.testutils.MockInputSplitProvider;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -48,6 +52,23 @@ public final class DeliveryHarness implements AutoCloseable {
     }
 
     public static final int MAX_PARALLELISM = 128;
+
+    /**
+     * Like {@link #open(JobConfig, TransportFactory, OperatorSubtaskState, int, int)}, as an attempt of
+     * the job {@code jobId} (the harness otherwise makes up a job id per subtask) restored from checkpoint
+     * {@code restoredCheckpointId}: several harnesses then act as subtasks and attempts of one job.
+     */
+    public static DeliveryHarness open(JobConfig config, TransportFactory transport, OperatorSubtaskState restore,
+            int parallelism, int subtaskIndex, JobID jobId, long restoredCheckpointId) throws Exception {
+        MockEnvironment env = new MockEnvironmentBuilder().setTaskName("MockTask").setManagedMemorySize(3 * 1024 * 1024)
+                .setInputSplitProvider(new MockInputSplitProvider()).setBufferSize(1024).setJobID(jobId)
+                .setMaxParallelism(MAX_PARALLELISM).setParallelism(parallelism).setSubtaskIndex(subtaskIndex).build();
+        OneInputStreamOperatorTestHarness<Block, Void> h = new OneInputStreamOperatorTestHarness<>(
+                new DeliveryOperatorFactory(config, transport, new DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), true)),
+                BlockSerializer.INSTANCE, env);
+        h.setRestoredCheckpointId(restoredCheckpointId);
+        return open(h, restore);
+    }
 
     private static DeliveryHarness open(OneInputStreamOperatorTestHarness<Block, Void> h, OperatorSubtaskState restore)
             throws Exception {
