@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * with the generation = restored checkpoint id + 1 and {@code n} a counter kept in state: unique per
  * job, destination and subtask, never reused within a lineage of restores, so recommitting after a
  * restore is unambiguous. Ids a failed attempt may have left open are probed and aborted
- * (initialised until a never-used one) before a lane writes again, also those of subtask indices a
- * failed attempt of the same generation had at a higher parallelism (each by the subtask that index
- * maps to modulo the parallelism; see {@link #lane}).
+ * (initialised until a never-used one) before a lane writes again; after a scale-down also those of
+ * the subtask indices that vanished, below the restored checkpoint's parallelism (each by the subtask
+ * that index maps to modulo the parallelism; see {@link #lane}).
  */
 public final class KafkaTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTransport.class);
@@ -175,13 +175,31 @@ public final class KafkaTransport implements Transport {
      * transactional-id prefix) modulo the new parallelism.
      */
     static int ownerOf(String prefix, int parallelism) {
+        int subtask = subtaskOf(prefix);
+        // Not our format: any fixed choice.
+        return subtask >= 0 ? subtask % parallelism : Math.floorMod(prefix.hashCode(), parallelism);
+    }
+
+    /** The subtask index in a transactional-id prefix {@code ...-<subtask>-g<generation>}, or -1. */
+    static int subtaskOf(String prefix) {
         int g = prefix.lastIndexOf("-g");
         int s = g > 0 ? prefix.lastIndexOf('-', g - 1) : -1;
         try {
-            return Integer.parseInt(prefix.substring(s + 1, g)) % parallelism;
+            return Integer.parseInt(prefix.substring(s + 1, g));
         } catch (RuntimeException e) {
-            return Math.floorMod(prefix.hashCode(), parallelism); // not our format: any fixed choice
+            return -1;
         }
+    }
+
+    /** How many subtasks wrote to this destination in the restored checkpoint (0 on a fresh start). */
+    private int restoredParallelism(String destinationId) {
+        int max = -1;
+        for (LaneState state : restoredStates) {
+            if (state.destinationId().equals(destinationId)) {
+                max = Math.max(max, subtaskOf(state.prefix()));
+            }
+        }
+        return max + 1;
     }
 
     @Override
@@ -249,17 +267,14 @@ public final class KafkaTransport implements Transport {
             String base = "edge-streaming-" + context.jobId() + "-" + hash + "-";
             String generation = "-g" + (context.restoredCheckpointId() + 1);
             String prefix = base + context.subtaskIndex() + generation;
-            // An earlier attempt of this generation (same restored checkpoint, or none) may have run at a
-            // higher parallelism and left transactions open under subtask indices that no longer exist:
-            // this subtask probes those of its indices modulo the parallelism (i + k * parallelism, below
-            // the max parallelism), as it does its own. Bounded: each lane probes at most
-            // max parallelism / parallelism extra prefixes; a prefix nobody used costs one
-            // initTransactions (InitProducerId), one per earlier probe of it more, so all subtasks
-            // together make about max parallelism - parallelism such calls per destination per start
-            // (ms each: 127 took ~1.5 s against the test broker), on the lane thread.
+            // An earlier attempt that restored the same checkpoint (same generation) and failed before
+            // completing one may have run at a higher parallelism and left transactions open under
+            // subtask indices that no longer exist. Taken as the restored checkpoint's parallelism for
+            // this destination: this subtask probes its share of the vacated indices (i + k * parallelism
+            // below it) as it does its own. Only when scaling down, so a plain restart costs nothing more.
             List<String> vacated = new ArrayList<>();
-            for (long j = (long) context.subtaskIndex() + context.parallelism(); j < context.maxParallelism();
-                    j += context.parallelism()) {
+            int before = Math.min(restoredParallelism(destinationId), context.maxParallelism());
+            for (long j = (long) context.subtaskIndex() + context.parallelism(); j < before; j += context.parallelism()) {
                 vacated.add(base + j + generation);
             }
             lane = new Lane(destinationId, endpoint, delivery, prefix, vacated,
