@@ -17,12 +17,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code ./run-local.sh} as a user runs it: LocalRunner in a child JVM (it calls System.exit) with the
  * test classpath, the example configuration and a short {@code --duration}; what it prints is checked.
  */
 class LocalRunnerTest {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalRunnerTest.class);
 
     /** One run of the runner: exit code and everything it printed. */
     private record Run(int exit, String out) {}
@@ -57,7 +60,7 @@ class LocalRunnerTest {
             process.destroyForcibly();
         }
         String printed = Files.readString(out, StandardCharsets.UTF_8);
-        System.out.println(String.join(" ", args) + " printed:\n" + printed); // kept in the surefire report
+        LOG.info("{} printed:\n{}", String.join(" ", args), printed); // kept in the surefire report
         return new Run(process.exitValue(), printed);
     }
 

@@ -20,6 +20,8 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Throughput of the job's own operators on a MiniCluster, for capacity planning (not part of the test
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * alternate for several rounds, so their ratio is measured under the same load; medians are printed.
  */
 class PipelineThroughputBench {
+    private static final Logger LOG = LoggerFactory.getLogger(PipelineThroughputBench.class);
     private static final long EVENTS = Long.getLong("bench.events", 1_000_000L);
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
 
@@ -48,8 +51,8 @@ class PipelineThroughputBench {
     void printThroughput() throws Exception {
         List<StreamConfig> streams = streams();
         byte[][] pool = events(1000);
-        System.out.printf(Locale.ROOT, "%,d events per run, parallelism 1, %d bytes per event on average%n", EVENTS,
-                averageLength(pool));
+        LOG.info(String.format(Locale.ROOT, "%,d events per run, parallelism 1, %d bytes per event on average", EVENTS,
+                averageLength(pool)));
         List<double[]> rounds = new ArrayList<>();
         for (int round = 1; round <= ROUNDS; round++) {
             double[] rates = new double[Variant.values().length];
@@ -57,14 +60,14 @@ class PipelineThroughputBench {
                 rates[variant.ordinal()] = run(variant, streams, pool);
             }
             rounds.add(rates);
-            System.out.printf(Locale.ROOT, "round %d: parse+route+project %,.0f events/s | + keyBy + batcher %,.0f"
-                    + " events/s (%.2fx)%n", round, rates[0], rates[1], rates[1] / rates[0]);
+            LOG.info(String.format(Locale.ROOT, "round %d: parse+route+project %,.0f events/s | + keyBy + batcher %,.0f"
+                    + " events/s (%.2fx)", round, rates[0], rates[1], rates[1] / rates[0]));
         }
         double[] route = rounds.stream().mapToDouble(r -> r[0]).sorted().toArray();
         double[] batch = rounds.stream().mapToDouble(r -> r[1]).sorted().toArray();
         double[] ratio = rounds.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
-        System.out.printf(Locale.ROOT, "median of %d rounds: parse+route+project %,.0f events/s | + keyBy + batcher"
-                + " %,.0f events/s | ratio %.2fx%n", ROUNDS, route[ROUNDS / 2], batch[ROUNDS / 2], ratio[ROUNDS / 2]);
+        LOG.info(String.format(Locale.ROOT, "median of %d rounds: parse+route+project %,.0f events/s | + keyBy + batcher"
+                + " %,.0f events/s | ratio %.2fx", ROUNDS, route[ROUNDS / 2], batch[ROUNDS / 2], ratio[ROUNDS / 2]));
     }
 
     private static double run(Variant variant, List<StreamConfig> streams, byte[][] pool) throws Exception {
