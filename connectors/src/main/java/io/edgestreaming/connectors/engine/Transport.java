@@ -87,6 +87,12 @@ public interface Transport extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * The input ended (bounded run, {@code stop --drain}): the next checkpoint is the last one, and what
+     * it covers must be made deliverable by it. Called on the task thread before that checkpoint.
+     */
+    default void finish() throws Exception {}
+
     @Override
     default void close() throws Exception {}
 }

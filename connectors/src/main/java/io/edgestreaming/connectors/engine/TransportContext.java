@@ -2,6 +2,7 @@ package io.edgestreaming.connectors.engine;
 
 import io.edgestreaming.config.Endpoint;
 import java.util.List;
+import org.apache.flink.metrics.MetricGroup;
 import java.util.Objects;
 
 /**
@@ -17,11 +18,13 @@ import java.util.Objects;
  *     reaches it (at least {@code parallelism})
  * @param restoredCheckpointId the checkpoint restored from, or -1 on a fresh start
  * @param endpoints every endpoint of the configuration that this operator's endpoint type serves
+ * @param metrics the operator's metric group, for the transport's own metrics
  */
 public record TransportContext(String jobId, int subtaskIndex, int parallelism, int maxParallelism,
-        long restoredCheckpointId, List<Endpoint> endpoints) {
+        long restoredCheckpointId, List<Endpoint> endpoints, MetricGroup metrics) {
     public TransportContext {
         Objects.requireNonNull(jobId, "jobId");
+        Objects.requireNonNull(metrics, "metrics");
         maxParallelism = Math.max(maxParallelism, parallelism);
         endpoints = List.copyOf(endpoints);
     }

@@ -5,6 +5,7 @@ import io.edgestreaming.config.KafkaEndpoint;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
@@ -23,10 +24,8 @@ final class KafkaClientConfig {
     private KafkaClientConfig() {}
 
     static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
-        long wait = Math.max(1000, Math.min(delivery.requestTimeout().toMillis(), MAX_WAIT.toMillis()));
-        Properties p = new Properties();
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoint.bootstrapServers());
-        p.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
+        long wait = waitMillis(delivery);
+        Properties p = connection(endpoint, delivery, clientId);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -38,6 +37,27 @@ final class KafkaClientConfig {
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(wait));
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(wait));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(wait));
+        return p;
+    }
+
+    /** A consumer of the same cluster with the same credentials: reads a transaction's fate back. */
+    static Properties consumer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+        Properties p = connection(endpoint, delivery, clientId + "-readback");
+        p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
+        return p;
+    }
+
+    private static long waitMillis(DeliveryConfig delivery) {
+        return Math.max(1000, Math.min(delivery.requestTimeout().toMillis(), MAX_WAIT.toMillis()));
+    }
+
+    /** Address, timeouts of connecting, TLS and SASL. */
+    private static Properties connection(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+        long wait = waitMillis(delivery);
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoint.bootstrapServers());
+        p.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
         p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Long.toString(Math.min(wait, 10_000)));
         p.put(CommonClientConfigs.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Long.toString(Math.min(wait, 10_000)));

@@ -28,31 +28,88 @@ class KafkaTransportTest {
     }
 
     @Test
-    void laneStateRoundTrips() {
-        LaneState state = new LaneState("kafka:b1:9092/events", "edge-streaming-job-abcd-0-g3", 17,
-                List.of(new LaneState.Probe("edge-streaming-job-abcd-1-g0", 4)),
-                List.of(new LaneState.PreparedTxn(12, "edge-streaming-job-abcd-0-g3-16", 4711, (short) 3, List.of("1/a/0:ff", "1/a/1:ee"))),
-                List.of("2/b/9:00"));
-        assertThat(LaneState.fromBytes(state.toBytes())).isEqualTo(state);
+    void writerStateRoundTrips() {
+        WriterState state = new WriterState("kafka:b1:9092/events",
+                new WriterState.Connection("b1:9092", "events", true, "/ca.pem", "PLAIN", "edge", 600_000),
+                "edge-streaming-job-abcd-0", 0,
+                List.of(new WriterState.PreparedTxn(12, "edge-streaming-job-abcd-0-3", 4711, (short) 3,
+                        new WriterState.Anchor("events", 2, 991), List.of("1/a/0:ff", "1/a/1:ee"))),
+                List.of("2/b/9:00"), List.of());
+        assertThat(WriterState.fromBytes(state.toBytes())).isEqualTo(state);
+        WriterState bare = new WriterState("d", null, "p-1", 1,
+                List.of(new WriterState.PreparedTxn(1, "p-1-0", 1, (short) 0, null, List.of("a"))), List.of(), List.of());
+        assertThat(WriterState.fromBytes(bare.toBytes())).isEqualTo(bare);
     }
 
     @Test
-    void eachRestoredLaneStateHasOneOwnerTheSameSubtaskWhenTheParallelismStays() {
-        String prefix = "edge-streaming-0a1b2c-abcd0123-5-g42";
-        assertThat(KafkaTransport.ownerOf(prefix, 8)).isEqualTo(5);
-        assertThat(KafkaTransport.ownerOf(prefix, 3)).isEqualTo(2);
-        assertThat(KafkaTransport.ownerOf(prefix, 1)).isZero();
-        assertThat(KafkaTransport.ownerOf("not-our-format", 4)).isBetween(0, 3);
+    void stateOfThePrePoolVersionIsStillRead() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeInt(1);
+        out.writeUTF("kafka:b1:9092/events");
+        out.writeUTF("edge-streaming-job-abcd-5-g3");
+        out.writeLong(17);
+        out.writeInt(1);
+        out.writeUTF("edge-streaming-job-abcd-6-g0");
+        out.writeLong(4);
+        out.writeInt(1);
+        out.writeLong(12);
+        out.writeUTF("edge-streaming-job-abcd-5-g3-16");
+        out.writeLong(4711);
+        out.writeShort(3);
+        out.writeInt(1);
+        out.writeUTF("1/a/0:ff");
+        out.writeInt(1);
+        out.writeUTF("2/b/9:00");
+        WriterState state = WriterState.fromBytes(bytes.toByteArray());
+        assertThat(state.subtask()).isEqualTo(5);
+        assertThat(state.connection()).isNull();
+        assertThat(state.prepared()).containsExactly(new WriterState.PreparedTxn(12, "edge-streaming-job-abcd-5-g3-16", 4711, (short) 3,
+                null, List.of("1/a/0:ff")));
+        assertThat(state.committedKeys()).containsExactly("2/b/9:00");
+        assertThat(state.legacyProbes()).containsExactly(new WriterState.Probe("edge-streaming-job-abcd-5-g3", 17),
+                new WriterState.Probe("edge-streaming-job-abcd-6-g0", 4));
     }
 
     @Test
-    void laneStateConcernsOnlyItsPreparedAndCommittedKeys() {
-        LaneState state = new LaneState("d", "p-0-g1", 2, List.of(),
-                List.of(new LaneState.PreparedTxn(1, "p-0-g1-1", 1, (short) 0, List.of("a"))), List.of("b"));
+    void transactionalIdsComeFromASmallPoolWithOneOwnerPerOldSubtask() {
+        String prefix = TransactionalIds.prefix("0a1b2c", "kafka:b1:9092/events", 5);
+        assertThat(prefix).startsWith("edge-streaming-0a1b2c-").endsWith("-5");
+        assertThat(TransactionalIds.slotOf(prefix, TransactionalIds.id(prefix, 3))).isEqualTo(3);
+        assertThat(TransactionalIds.slotOf(prefix, TransactionalIds.id(prefix, TransactionalIds.POOL_SIZE))).isEqualTo(-1);
+        assertThat(TransactionalIds.slotOf(prefix, "edge-streaming-other-1")).isEqualTo(-1);
+        assertThat(TransactionalIds.ownerOf(5, 8)).isEqualTo(5);
+        assertThat(TransactionalIds.ownerOf(5, 3)).isEqualTo(2);
+        assertThat(TransactionalIds.ownerOf(5, 1)).isZero();
+        assertThat(TransactionalIds.legacySubtaskOf("edge-streaming-0a1b2c-abcd0123-5-g42")).isEqualTo(5);
+        assertThat(TransactionalIds.legacySubtaskOf("not-our-format")).isEqualTo(-1);
+    }
+
+    @Test
+    void writerStateConcernsOnlyItsPreparedAndCommittedKeys() {
+        WriterState state = new WriterState("d", null, "p-0", 0,
+                List.of(new WriterState.PreparedTxn(1, "p-0-1", 1, (short) 0, null, List.of("a"))), List.of("b"), List.of());
         assertThat(state.concerns(java.util.Set.of("a", "x"))).isTrue();
         assertThat(state.concerns(java.util.Set.of("b"))).isTrue();
         assertThat(state.concerns(java.util.Set.of("x"))).isFalse();
         assertThat(state.concerns(java.util.Set.of())).isFalse();
+    }
+
+    @Test
+    void aRemovedDestinationIsReachedAgainWithTheCredentialsOfAConfiguredEndpointOfTheSameUser() {
+        KafkaEndpoint.Sasl sasl = new KafkaEndpoint.Sasl("SCRAM-SHA-256", "edge", Secret.of("pw"));
+        WriterState.Connection gone = WriterState.Connection.of(new KafkaEndpoint("b1:9092", "old", true, sasl, null,
+                KafkaEndpoint.MessageFormat.RECORD, "none", null));
+        assertThat(gone.toString()).doesNotContain("pw");
+        KafkaEndpoint sameUser = new KafkaEndpoint("b1:9092", "new", true, sasl, null, KafkaEndpoint.MessageFormat.BLOCK, "none", null);
+        KafkaEndpoint otherUser = new KafkaEndpoint("b1:9092", "new", true, new KafkaEndpoint.Sasl("SCRAM-SHA-256", "x", Secret.of("q")),
+                null, KafkaEndpoint.MessageFormat.BLOCK, "none", null);
+        assertThat(gone.toEndpoint(List.of(otherUser))).isNull();
+        KafkaEndpoint again = gone.toEndpoint(List.of(otherUser, sameUser));
+        assertThat(again.sasl()).isEqualTo(sasl);
+        assertThat(again.kafkaTopic()).isEqualTo("old");
+        assertThat(WriterState.Connection.of(endpoint(false, null, null, KafkaEndpoint.MessageFormat.RECORD)).toEndpoint(List.of()))
+                .isNotNull();
     }
 
     @Test
@@ -119,7 +176,7 @@ class KafkaTransportTest {
     void reasonsNameTheProblemAndNeverThePassword() {
         KafkaEndpoint.Sasl sasl = new KafkaEndpoint.Sasl("SCRAM-SHA-256", "edge", Secret.of("s3cret!"));
         KafkaEndpoint ep = endpoint(true, sasl, null, KafkaEndpoint.MessageFormat.BLOCK);
-        String reason = Lane.reason(new SaslAuthenticationException("bad credentials s3cret!"), ep);
+        String reason = KafkaErrors.reason(new SaslAuthenticationException("bad credentials s3cret!"), ep);
         assertThat(reason).contains("authentication failed (SASL SCRAM-SHA-256, user edge)").doesNotContain("s3cret!");
         assertThat(ep.toString()).doesNotContain("s3cret!");
     }

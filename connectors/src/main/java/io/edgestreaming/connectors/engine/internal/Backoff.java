@@ -7,17 +7,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * Exponential backoff with "equal jitter": half the delay is fixed (so retries never bunch at zero),
  * half random (so many subtasks retrying one destination do not hit it in lockstep).
  */
-final class Backoff {
+public final class Backoff {
     private final long initialMillis;
     private final long maxMillis;
 
-    Backoff(Duration initial, Duration max) {
+    public Backoff(Duration initial, Duration max) {
         this.initialMillis = Math.max(1, initial.toMillis());
         this.maxMillis = Math.max(this.initialMillis, max.toMillis());
     }
 
     /** Delay before retry number {@code failures} (1 = after the first failure). */
-    long delayMillis(int failures) {
+    public long delayMillis(int failures) {
         int shift = Math.min(Math.max(failures - 1, 0), 30);
         long base = Math.min(maxMillis, initialMillis << shift);
         long half = base / 2;

@@ -147,7 +147,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                 getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
-                context.getRestoredCheckpointId().orElse(-1L), endpoints), restoredTransportState);
+                context.getRestoredCheckpointId().orElse(-1L), endpoints, getMetricGroup()), restoredTransportState);
         if (context.isRestored()) {
             // Whatever a restored snapshot holds is covered by a completed checkpoint (the restored
             // one): deliverable now, with the key and bytes fixed when it was staged.
@@ -278,6 +278,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void finish() throws Exception {
         finished = true;
+        transport.finish();
         if (!options.checkpointingEnabled()) {
             drain();
         }

@@ -1,0 +1,75 @@
+package io.edgestreaming.connectors.kafka;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.Supplier;
+import org.apache.flink.connector.kafka.sink.internal.FlinkKafkaInternalProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Idle transactional producers of one destination, reused across transactions (a producer costs a
+ * network thread, buffers and a metadata fetch). A producer that saw an error is closed, never
+ * returned (KAFKA-14053: re-create after an indefinite error rather than reuse).
+ */
+final class ProducerPool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProducerPool.class);
+    private static final int MAX_IDLE = 2;
+
+    private final Supplier<Properties> properties;
+    private final ArrayDeque<FlinkKafkaInternalProducer<byte[], byte[]>> idle = new ArrayDeque<>();
+    private boolean closed;
+
+    ProducerPool(Supplier<Properties> properties) {
+        this.properties = properties;
+    }
+
+    /** A producer set to {@code transactionalId}, uninitialised: call initTransactions or resume. */
+    FlinkKafkaInternalProducer<byte[], byte[]> take(String transactionalId) {
+        FlinkKafkaInternalProducer<byte[], byte[]> p;
+        synchronized (this) {
+            p = idle.poll();
+        }
+        if (p == null) {
+            return new FlinkKafkaInternalProducer<>(properties.get(), transactionalId);
+        }
+        p.setTransactionId(transactionalId);
+        return p;
+    }
+
+    /** Back to the pool after a clean commit or init; closed if the pool is full or closed. */
+    void give(FlinkKafkaInternalProducer<byte[], byte[]> producer) {
+        synchronized (this) {
+            if (!closed && idle.size() < MAX_IDLE) {
+                idle.add(producer);
+                return;
+            }
+        }
+        discard(producer);
+    }
+
+    static void discard(FlinkKafkaInternalProducer<byte[], byte[]> producer) {
+        if (producer == null) {
+            return;
+        }
+        try {
+            producer.close(Duration.ZERO);
+        } catch (Exception e) {
+            LOG.debug("closing a Kafka producer failed", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<FlinkKafkaInternalProducer<byte[], byte[]>> toClose;
+        synchronized (this) {
+            closed = true;
+            toClose = new ArrayList<>(idle);
+            idle.clear();
+        }
+        toClose.forEach(ProducerPool::discard);
+    }
+}
