@@ -3,7 +3,8 @@ package io.edgestreaming.job;
 /**
  * The batcher's per-(stream, domain) bookkeeping, checkpointed as keyed state (a Flink POJO: public
  * fields, no-arg constructor, serialized by Flink's PojoSerializer, never Kryo). The records
- * themselves live in a separate list state.
+ * themselves live in a separate list state without TTL; this state has one, and is rebuilt from the
+ * records when it expired under an open block (see BlockBatcher#IDLE_KEY_TTL).
  */
 public class BatchState {
     /** Records in the open block. */

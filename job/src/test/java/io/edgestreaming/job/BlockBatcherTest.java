@@ -200,6 +200,82 @@ class BlockBatcherTest {
     }
 
     @Test
+    void anOpenBlockWhoseBookkeepingExpiredIsEmittedOnceAndTheNextBlocksStayConsistent() throws Exception {
+        // A job stopped for 8 days with open blocks: on its return the wall clock (processing time and
+        // the TTL clock alike) has moved on. Key a: the overdue timer fires first; key b: records come
+        // before it does (after a restore, input and overdue timers race).
+        long eightDays = Duration.ofDays(8).toMillis();
+        try (var harness = harness(streams(5, Duration.ofSeconds(60), 1_000_000, "$dataset"))) {
+            harness.open();
+            harness.setStateTtlProcessingTime(0);
+            harness.setProcessingTime(0);
+            harness.processElement(record(KAFKA_STREAM, "a.a.com", "a0"), 0);
+            harness.processElement(record(KAFKA_STREAM, "b.a.com", "b0"), 0);
+            assertThat(blocks(harness)).isEmpty();
+
+            harness.setStateTtlProcessingTime(eightDays);
+            for (int i = 1; i <= 6; i++) {
+                harness.processElement(record(KAFKA_STREAM, "b.a.com", "b" + i), 0);
+            }
+            harness.setProcessingTime(eightDays);
+            for (int i = 1; i <= 6; i++) {
+                harness.processElement(record(KAFKA_STREAM, "a.a.com", "a" + i), 0);
+            }
+            harness.processWatermark(Long.MAX_VALUE);
+            List<Block> out = blocks(harness);
+
+            for (String key : List.of("a", "b")) {
+                List<Block> ofKey = out.stream().filter(b -> b.domain().equals(key + ".a.com")).toList();
+                assertThat(ofKey).as("blocks of %s", key).extracting(Block::sequence).containsExactly(0L, 1L, 2L);
+                assertThat(ofKey).flatExtracting(BlockBatcherTest::lines).as("records of %s", key)
+                        .containsExactly(key + "0", key + "1", key + "2", key + "3", key + "4", key + "5", key + "6");
+                assertThat(lines(ofKey.get(0))).as("the old open block is cut alone, its interval long over")
+                        .containsExactly(key + "0");
+                for (Block block : ofKey) {
+                    assertThat(block.recordCount()).isEqualTo(lines(block).size()).isBetween(1, 5);
+                    assertThat(block.dataSource()).isEqualTo(DataSource.HTTP);
+                }
+            }
+        }
+    }
+
+    @Test
+    void restoringAnOpenBlockOlderThanTheTtlEmitsIt() throws Exception {
+        List<StreamConfig> streams = streams(5, Duration.ofSeconds(60), 1_000_000, "$dataset");
+        OperatorSubtaskState snapshot;
+        try (var harness = harness(streams)) {
+            harness.open();
+            harness.setStateTtlProcessingTime(1_000);
+            harness.setProcessingTime(1_000);
+            harness.processElement(record(KAFKA_STREAM, "a.a.com", "first"), 0);
+            harness.processElement(record(HTTP_STREAM, "b.a.com", "second"), 0);
+            snapshot = harness.snapshot(1, 1_000);
+        }
+        // Rolled back to that savepoint 8 days later.
+        long later = 1_000 + Duration.ofDays(8).toMillis();
+        try (var restored = harness(streams)) {
+            restored.setStateTtlProcessingTime(later);
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.setProcessingTime(later);
+            List<Block> out = blocks(restored);
+            assertThat(out).extracting(Block::domain).containsExactlyInAnyOrder("a.a.com", "b.a.com");
+            assertThat(out).extracting(Block::sequence).containsOnly(0L);
+            assertThat(out).flatExtracting(BlockBatcherTest::lines).containsExactlyInAnyOrder("first", "second");
+            assertThat(out).filteredOn(b -> b.streamId() == HTTP_STREAM).extracting(Block::dataSource)
+                    .containsExactly(DataSource.WAF);
+
+            // The keys go on from there: the next block holds only its own record.
+            restored.processElement(record(KAFKA_STREAM, "a.a.com", "third"), 0);
+            restored.processWatermark(Long.MAX_VALUE);
+            out = blocks(restored);
+            assertThat(out).hasSize(1);
+            assertThat(out.get(0).sequence()).isEqualTo(1);
+            assertThat(lines(out.get(0))).containsExactly("third");
+        }
+    }
+
+    @Test
     void manyKeysEachGetTheirOwnBlocksAndSequences() throws Exception {
         Random random = new Random(42);
         Map<String, List<String>> expected = new HashMap<>();

@@ -55,7 +55,11 @@ import org.slf4j.LoggerFactory;
  * the key independent of the deflater). A hard per-request timeout covers connect, headers and body.
  *
  * <p>Classification: 2xx delivered; 408, 429, 5xx, timeouts, connection and TLS errors retried
- * (honouring {@code Retry-After}); any other status permanent (dead-letter). TLS certificates are
+ * (honouring {@code Retry-After}); 401 and 403 retried too: a rotated or revoked credential is fixed
+ * by the customer while the blocks wait (the engine pauses the destination with backoff, up to
+ * max_retry_duration), instead of sending all of them to the dead-letter store at once; any other
+ * status permanent (dead-letter). Header values are removed from reasons (a refusal may echo the
+ * credential). TLS certificates are
  * verified (JDK trust store, or only the CAs of {@code ca_bundle}); a certificate the client does not
  * trust is a retried failure, so fixing the server or the bundle within max_retry_duration loses nothing.
  */
@@ -144,7 +148,7 @@ public final class HttpTransport implements Transport {
         }
         return client.sendAsync(request, HttpTransport::bodyHandler)
                 .orTimeout(requestTimeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .handle((response, error) -> error == null ? classify(response) : classify(error));
+                .handle((response, error) -> error == null ? classify(response, http) : classify(error));
     }
 
     HttpRequest request(StagedBlock block, HttpEndpoint http) {
@@ -202,16 +206,43 @@ public final class HttpTransport implements Transport {
         return client;
     }
 
-    static Outcome classify(HttpResponse<byte[]> response) {
+    static Outcome classify(HttpResponse<byte[]> response, HttpEndpoint http) {
         int status = response.statusCode();
         if (status >= 200 && status < 300) {
             return Outcome.delivered();
         }
-        String reason = "HTTP " + status + errorSnippet(response.body());
+        String snippet = redact(errorSnippet(response.body()), http);
+        Duration retryAfter = retryAfter(response.headers().firstValue("Retry-After").orElse(null));
+        if (status == 401 || status == 403) {
+            return Outcome.retry("HTTP " + status + " (credential refused: check the endpoint's headers, e.g. Authorization"
+                    + (status == 403 ? ", and what the credential may do" : "") + ")" + snippet, retryAfter);
+        }
+        String reason = "HTTP " + status + snippet;
         if (status == 408 || status == 429 || status >= 500) {
-            return Outcome.retry(reason, retryAfter(response.headers().firstValue("Retry-After").orElse(null)));
+            return Outcome.retry(reason, retryAfter);
         }
         return Outcome.permanent(reason);
+    }
+
+    /**
+     * Removes the header values (all secrets) from text the server sent: each value, and its last
+     * space-separated part (the token after a scheme such as Bearer), of 4 or more characters.
+     */
+    static String redact(String text, HttpEndpoint http) {
+        if (text.isEmpty() || http.headers() == null) {
+            return text;
+        }
+        String out = text;
+        for (Secret value : http.headers().values()) {
+            String v = value.reveal().trim();
+            String last = v.substring(v.lastIndexOf(' ') + 1);
+            for (String secret : new String[] {v, last}) {
+                if (secret.length() >= 4) {
+                    out = out.replace(secret, Secret.REDACTED);
+                }
+            }
+        }
+        return out;
     }
 
     static Outcome classify(Throwable error) {

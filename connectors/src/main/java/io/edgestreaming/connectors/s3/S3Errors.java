@@ -28,6 +28,8 @@ import software.amazon.awssdk.core.exception.SdkClientException;
  * SlowDown, timeouts, connections) passes, and the configuration errors (missing bucket, wrong or
  * revoked keys, wrong region) are fixed by an operator on the store side while the job keeps the
  * blocks; after {@code max_retry_duration} they land in the dead-letter store with the reason below.
+ * A refused credential says so in its reason, so the one warning the engine logs when the
+ * destination starts failing names the cause.
  */
 final class S3Errors {
     private static final Logger LOG = LoggerFactory.getLogger(S3Errors.class);
@@ -35,6 +37,9 @@ final class S3Errors {
 
     /** Error codes that name a property of the object (key, size) rather than of the destination. */
     static final Set<String> PERMANENT = Set.of("EntityTooLarge", "KeyTooLongError", "InvalidObjectName", "MetadataTooLarge");
+
+    /** Codes of a credential the store refused (unknown, wrong secret, or not allowed to write). */
+    static final Set<String> CREDENTIAL_REFUSED = Set.of("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied");
 
     private static final Map<String, String> HINTS = Map.of(
             "NoSuchBucket", "bucket_name does not exist on host_url (it must be created beforehand)",
@@ -69,7 +74,9 @@ final class S3Errors {
             StringBuilder reason = new StringBuilder("S3 ").append(code).append(" (HTTP ").append(status)
                     .append(") putting to bucket ").append(bucket);
             String hint = HINTS.get(code);
-            if (hint != null) {
+            if (CREDENTIAL_REFUSED.contains(code)) {
+                reason.append(": credential refused, ").append(hint);
+            } else if (hint != null) {
                 reason.append(": ").append(hint);
             }
             if (message != null && !message.isBlank()) {

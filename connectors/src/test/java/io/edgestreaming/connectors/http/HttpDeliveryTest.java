@@ -384,6 +384,94 @@ class HttpDeliveryTest {
     }
 
     @Test
+    void aRefusedCredentialPausesTheDestinationUntilItIsFixedThenEveryBlockArrivesOnce() throws Exception {
+        String token = "Bearer r0tated-t0ken-8Yq2";
+        HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/auth"), Map.of("Authorization", Secret.of(token)),
+                "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint));
+        List<Block> blocks = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            blocks.add(block(1, "example.com", i, 3));
+        }
+        Set<String> keys = blocks.stream()
+                .map(b -> HttpTransport.idempotencyKey(b.blockId(), b.records())).collect(Collectors.toSet());
+        String destination = ":" + receiver.port() + "/auth";
+        receiver.respondWith(401); // the customer rotated the token
+        try (io.edgestreaming.connectors.LogCapture log = io.edgestreaming.connectors.LogCapture.open();
+                DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (Block b : blocks) {
+                h.process(b);
+            }
+            h.snapshot(1);
+            h.complete(1);
+            // Paused and retried with backoff, not dead-lettered: first 401, then 403.
+            assertThat(driveUntil(h, () -> receiver.requests().size() >= 8))
+                    .as("retried while refused (%s requests, %s pending)", receiver.requests().size(), h.pending()).isTrue();
+            receiver.respondWith(403);
+            int before = receiver.requests().size();
+            assertThat(driveUntil(h, () -> receiver.requests().size() >= before + 3)).isTrue();
+            assertThat(h.pending()).as("every block still waits").isEqualTo(6);
+            assertThat(Files.exists(deadLetters.resolve("stream-1"))).as("nothing dead-lettered").isFalse();
+            assertThat(receiver.deliveredBlocks()).isEmpty();
+
+            receiver.respondWith(200); // fixed
+            assertThat(driveUntil(h, () -> h.pending() == 0)).isTrue();
+
+            assertThat(log.matching("failing", destination)).as("one warning when it starts failing").hasSize(1);
+            assertThat(log.matching("failing", destination).get(0)).contains("HTTP 401").contains("credential refused");
+            assertThat(log.matching("recovered", destination)).as("one line when it recovers").hasSize(1);
+            assertThat(log.all()).noneMatch(m -> m.contains("r0tated-t0ken"));
+        }
+        assertThat(receiver.requests()).extracting(HttpReceiver.Request::status).contains(401, 403);
+        assertThat(receiver.deliveredBlocks()).extracting(HttpReceiver.Request::idempotencyKey)
+                .containsExactlyInAnyOrderElementsOf(keys);
+        assertThat(receiver.requests()).extracting(HttpReceiver.Request::idempotencyKey).allMatch(keys::contains);
+        assertThat(receiver.repeats()).isZero();
+        assertThat(receiver.conflictingRepeats()).isEmpty();
+        assertThat(receiver.deliveredRecords()).containsExactlyInAnyOrderElementsOf(blocks.stream()
+                .flatMap(b -> Stream.of(new String(b.records(), StandardCharsets.US_ASCII).split("\n"))).toList());
+        try (Stream<Path> files = Files.walk(deadLetters)) {
+            assertThat(files.filter(Files::isRegularFile)).as("nothing dead-lettered").isEmpty();
+        }
+    }
+
+    @Test
+    void aCredentialRefusedForLongerThanMaxRetryDurationIsDeadLetteredWithoutTheSecret() throws Exception {
+        // The refusal's body echoes the credential, as some endpoints do: it must not reach the manifest.
+        String token = "s3cr3t-Echoed-77";
+        com.sun.net.httpserver.HttpServer echo = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16);
+        echo.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = ("invalid credential: " + exchange.getRequestHeaders().getFirst("Authorization"))
+                    .getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        echo.start();
+        try {
+            java.net.URI url = java.net.URI.create("http://127.0.0.1:" + echo.getAddress().getPort() + "/echo");
+            HttpEndpoint endpoint = new HttpEndpoint(url, Map.of("Authorization", Secret.of("Bearer " + token)),
+                    "\n", "$dataset", 1_000_000, HttpEndpoint.Compression.NONE, null);
+            JobConfig config = job(deadLetters, delivery(Duration.ofSeconds(2)), stream(1, endpoint));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                h.process(block(1, "example.com", 0, 2));
+                h.snapshot(1);
+                h.complete(1);
+                assertThat(driveUntil(h, () -> h.pending() == 0)).isTrue();
+            }
+        } finally {
+            echo.stop(0);
+        }
+        JsonNode manifest = onlyManifest();
+        assertThat(manifest.get("reason").asText()).contains("max_retry_duration").contains("HTTP 401")
+                .contains("credential refused").contains("invalid credential");
+        assertThat(manifest.get("attempts").asInt()).isGreaterThan(1);
+        assertThat(Files.readString(manifestPath())).doesNotContain(token);
+    }
+
+    @Test
     void retryAfterIsHonouredBeforeTheNextAttempt() throws Exception {
         receiver.respondWith(503, Duration.ofSeconds(3));
         JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/busy"))));
@@ -482,6 +570,19 @@ class HttpDeliveryTest {
             assertThat(slow.deliveredBlocks()).hasSize(4);
             assertThat(slow.conflictingRepeats()).isEmpty();
         }
+    }
+
+    /** Runs outcomes and moves processing time (the backoff timers) until the condition holds; false on timeout. */
+    private static boolean driveUntil(DeliveryHarness h, java.util.function.BooleanSupplier condition) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            h.runMailsFor(Duration.ofMillis(50));
+            h.advance(Duration.ofMillis(250));
+        }
+        return true;
     }
 
     private Path manifestPath() throws Exception {

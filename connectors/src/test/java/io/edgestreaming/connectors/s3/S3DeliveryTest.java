@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.LogCapture;
 import io.edgestreaming.connectors.engine.internal.DeliveryHarness;
 import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
 import io.edgestreaming.config.JobConfig;
@@ -293,6 +294,54 @@ class S3DeliveryTest {
         Path payload = Path.of(manifests.get(0).toString().replace(".manifest.json", ".payload"));
         assertThat(Files.readAllBytes(payload)).isEqualTo(block(manifests.get(0).toString().contains("stream-3") ? 3 : 4,
                 "example.com", 0, 3).records());
+    }
+
+    @Test
+    void aRefusedSecretKeyKeepsTheBlocksUntilTheCorrectedKeyDeliversThemAllOnce() throws Exception {
+        String bucket = bucket(beta);
+        String wrongSecret = "rotated-away-secret-5Tz";
+        S3Endpoint refused = endpoint(beta, bucket, wrongSecret, "logs", "text/plain", S3Endpoint.KeyLayout.AZION);
+        S3Endpoint corrected = endpoint(beta, bucket, beta.secretKey(), "logs", "text/plain", S3Endpoint.KeyLayout.AZION);
+        // The secret is not part of the destination: correcting it keeps the destination and its pending blocks.
+        assertThat(corrected.destinationId()).isEqualTo(refused.destinationId());
+        List<Block> blocks = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            blocks.add(block(1, "example.com", i, 3));
+        }
+
+        OperatorSubtaskState whileRefused;
+        try (LogCapture log = LogCapture.open();
+                DeliveryHarness h = DeliveryHarness.open(job(deadLetters, delivery(), stream(1, refused)),
+                        new S3Transport.Factory(), null)) {
+            for (Block b : blocks) {
+                h.process(b);
+            }
+            h.snapshot(1);
+            h.complete(1);
+            // Paused and retried with backoff, not dead-lettered.
+            assertThat(deliverUntil(h, () -> h.retries(refused.destinationId()) >= 6, WAIT))
+                    .as("retried while refused (%s retries, %s pending)", h.retries(refused.destinationId()), h.pending())
+                    .isTrue();
+            assertThat(h.pending()).isEqualTo(4);
+            assertThat(manifests()).as("nothing dead-lettered").isEmpty();
+            assertThat(beta.listKeys(bucket)).isEmpty();
+            List<String> failing = log.matching("failing", refused.destinationId());
+            assertThat(failing).as("one warning when it starts failing").hasSize(1);
+            assertThat(failing.get(0)).contains("SignatureDoesNotMatch").contains("credential refused");
+            assertThat(log.all()).noneMatch(m -> m.contains(wrongSecret) || m.contains(beta.secretKey()));
+            whileRefused = h.snapshot(2);
+        }
+
+        // The operator corrects secret_key and restarts the job from its last checkpoint.
+        try (LogCapture log = LogCapture.open();
+                DeliveryHarness h = DeliveryHarness.open(job(deadLetters, delivery(), stream(1, corrected)),
+                        new S3Transport.Factory(), whileRefused)) {
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(log.matching("failing", corrected.destinationId())).isEmpty();
+        }
+        assertThat(beta.listKeys(bucket)).hasSize(4);
+        assertThat(recordsIn(beta, bucket)).containsExactlyInAnyOrderElementsOf(lines(blocks.toArray(Block[]::new)));
+        assertThat(manifests()).as("nothing dead-lettered").isEmpty();
     }
 
     // ---------------------------------------------------------------------------------------------

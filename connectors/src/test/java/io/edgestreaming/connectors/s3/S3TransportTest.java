@@ -12,6 +12,7 @@ import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.Secret;
+import io.edgestreaming.testkit.EmbeddedS3;
 import io.edgestreaming.testkit.HttpReceiver;
 import java.io.ByteArrayInputStream;
 import java.net.ServerSocket;
@@ -90,6 +91,25 @@ class S3TransportTest {
             assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRY);
             assertThat(outcome.reason()).contains("TLS").doesNotContain(SECRET);
             assertThat(tls.requests()).as("no request reached the untrusted server").isEmpty();
+        }
+    }
+
+    @Test
+    void aRefusedAccessKeyOrSecretKeyIsARetriedFailureSayingTheCredentialWasRefused() throws Exception {
+        try (EmbeddedS3 s3 = EmbeddedS3.start("right-access", "right-secret-4Gh")) {
+            s3.createBucket("logs");
+            String wrongSecret = "wrong-secret-value-8Pw";
+            Outcome badSecret = deliverOnce(new S3Endpoint(s3.endpoint(), "logs", EmbeddedS3.REGION, "right-access",
+                    Secret.of(wrongSecret), "x", "text/plain", S3Endpoint.KeyLayout.AZION));
+            assertThat(badSecret.kind()).isEqualTo(Outcome.Kind.RETRY);
+            assertThat(badSecret.reason()).contains("SignatureDoesNotMatch").contains("credential refused")
+                    .contains("secret_key").doesNotContain(wrongSecret);
+            Outcome badKey = deliverOnce(new S3Endpoint(s3.endpoint(), "logs", EmbeddedS3.REGION, "unknown-access",
+                    Secret.of(wrongSecret), "x", "text/plain", S3Endpoint.KeyLayout.AZION));
+            assertThat(badKey.kind()).isEqualTo(Outcome.Kind.RETRY);
+            assertThat(badKey.reason()).contains("InvalidAccessKeyId").contains("credential refused")
+                    .contains("access_key").doesNotContain(wrongSecret);
+            assertThat(s3.listKeys("logs")).isEmpty();
         }
     }
 

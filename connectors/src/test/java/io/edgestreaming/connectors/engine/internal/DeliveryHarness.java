@@ -110,6 +110,12 @@ public final class DeliveryHarness implements AutoCloseable {
         return ((DeliveryOperator) harness.getOperator()).pendingCount();
     }
 
+    /** Failed attempts the engine retried for this destination so far (its {@code retries} metric). */
+    public long retries(String destinationId) {
+        Destination d = destination(destinationId);
+        return d == null ? 0 : d.retries.getCount();
+    }
+
     /** The engine's bookkeeping and metrics of one destination, or null. */
     Destination destination(String id) {
         return ((DeliveryOperator) harness.getOperator()).destinationView(id);
