@@ -287,6 +287,10 @@ final class KafkaDestinationWriter implements AutoCloseable {
                 blocks.remove(key);
                 return CompletableFuture.completedFuture(Outcome.permanent(reason));
             }
+            if (backlog.containsKey(key) && !healthy && !writing.contains(key)) {
+                // The destination is failing: a failed attempt, counted by the engine's backoff.
+                return CompletableFuture.completedFuture(Outcome.retry(describe() + ": " + lastFailure));
+            }
             if (txnOfKey.containsKey(key) || backlog.containsKey(key)) {
                 // Waiting for its transaction is no failure: completes when it committed.
                 return waiters.computeIfAbsent(key, k -> new CompletableFuture<>());
@@ -407,20 +411,24 @@ final class KafkaDestinationWriter implements AutoCloseable {
         if (r.reason() == null) {
             return; // only permanent rejections: the rest goes in the next attempt
         }
+        failed(r.reason());
+    }
+
+    /** The destination failed (attempt or recovery): backs off; waiting blocks learn it (the engine counts it). */
+    private void failed(String reason) {
         failures++;
-        lastFailure = r.reason();
+        lastFailure = reason;
         if (healthy) {
             LOG.warn("Kafka destination {} not writable ({}); its {} block(s) wait, other destinations unaffected",
-                    describe(), r.reason(), backlog.size());
+                    describe(), reason, backlog.size());
         }
         healthy = false;
         nextAttemptMillis = System.currentTimeMillis() + backoff.delayMillis(failures);
-        // The engine counts the failure and backs off; the blocks stay in the backlog.
-        Outcome failed = Outcome.retry(describe() + ": " + r.reason());
+        Outcome outcome = Outcome.retry(describe() + ": " + reason);
         for (String key : backlog.keySet()) {
             CompletableFuture<Outcome> waiter = waiters.remove(key);
             if (waiter != null) {
-                waiter.complete(failed);
+                waiter.complete(outcome);
             }
         }
     }
@@ -493,8 +501,8 @@ final class KafkaDestinationWriter implements AutoCloseable {
             int n;
             synchronized (this) {
                 n = ++recoveryFailures;
+                failed("cannot clean up its transactions: " + KafkaErrors.reason(e, ep));
             }
-            LOG.warn("Kafka {}: recovery after restore failed, retried: {}", destinationId, KafkaErrors.reason(e, ep));
             submit(this::recover, backoff.delayMillis(n));
             return;
         }
@@ -502,6 +510,10 @@ final class KafkaDestinationWriter implements AutoCloseable {
             toAbort.clear();
             legacyProbes.clear();
             recovering = false;
+            if (recoveryFailures > 0) {
+                // Reachable again: an attempt may start at once.
+                nextAttemptMillis = 0;
+            }
         }
         recovered.complete(null);
         for (Txn t : restored) {
