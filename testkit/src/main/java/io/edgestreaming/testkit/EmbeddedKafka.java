@@ -1,40 +1,31 @@
 package io.edgestreaming.testkit;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import kafka.server.BrokerServer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.common.utils.AppInfoParser;
+import org.apache.kafka.metadata.bootstrap.BootstrapMetadata;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.KRaftVersion;
 import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,14 +37,20 @@ import org.slf4j.LoggerFactory;
  * (auto.create.topics.enable=false, so "topic does not exist" can be tested): call {@link #createTopic}.
  * Any default can be overridden with {@link #start(Map)} or {@link Builder#brokerProp}.
  *
- * <p>Always has a PLAINTEXT listener ({@link #bootstrapServers()}), used by the helpers of this class.
+ * <p>Formatted as {@code kafka-storage format} formats a new 4.2 cluster: metadata.version and every other
+ * feature at the level Kafka picks for the newest production release, so transaction.version 2 (KIP-890),
+ * unless {@link Builder#transactionVersion(int)} (or {@link Builder#featureLevel}) says otherwise, e.g. 0 for a
+ * cluster upgraded from 3.x. Unstable API and feature versions are off, as on a production broker (Kafka's test
+ * kit turns them on). {@link #transactionVersion()} asks the running broker.
+ *
+ * <p>Always has a PLAINTEXT listener ({@link #bootstrapServers()}), used by the helpers of {@link TestKafka}.
  * Optionally a second listener ({@link #secureBootstrapServers()}) with TLS (the {@link TestTls} certificate),
  * SASL/SCRAM users, or both: see {@link #builder()}.
  *
  * <p>{@link #stopBroker()} / {@link #startBroker()} take the broker down and bring it back on the same
  * PLAINTEXT port with its data, for "destination unreachable, then back" tests.
  */
-public final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka implements TestKafka {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
@@ -93,6 +90,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static final class Builder {
         private final Map<String, String> brokerProps = new LinkedHashMap<>();
         private final Map<String, String> scramUsers = new LinkedHashMap<>();
+        private final Map<String, Short> featureLevels = new TreeMap<>();
         private boolean tls;
 
         private Builder() {
@@ -105,6 +103,29 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         public Builder brokerProps(Map<String, String> props) {
             brokerProps.putAll(props);
+            return this;
+        }
+
+        /**
+         * The transaction.version the cluster is formatted with: 2 (the default, a new 4.x cluster: KIP-890,
+         * the producer epoch is bumped at the end of every transaction), 1, or 0 (a cluster upgraded from 3.x
+         * whose operator has not raised it: the classic transaction protocol).
+         */
+        public Builder transactionVersion(int level) {
+            short latest = Feature.TRANSACTION_VERSION.latestProduction();
+            if (level < 0 || level > latest) {
+                throw new IllegalArgumentException("transaction.version " + level + " is not a production level of Kafka "
+                        + AppInfoParser.getVersion() + " (0.." + latest + ")");
+            }
+            return featureLevel(TRANSACTION_VERSION_FEATURE, level);
+        }
+
+        /**
+         * Formats the cluster with this level of a feature (as {@code kafka-storage format --feature name=level});
+         * the others keep their defaults. Checked against Kafka's own rules when the broker starts.
+         */
+        public Builder featureLevel(String feature, int level) {
+            featureLevels.put(feature, (short) level);
             return this;
         }
 
@@ -135,11 +156,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             long startNanos = System.nanoTime();
             KafkaClusterTestKit cluster = null;
             try {
-                TestKitNodes nodes = new TestKitNodes.Builder()
+                TestKitNodes nodes = new TestKitNodes.Builder(freshClusterBootstrap(featureLevels))
                         .setCombined(true)
                         .setNumBrokerNodes(1)
                         .setNumControllerNodes(1)
-                        .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
                         .build();
                 KafkaClusterTestKit.Builder kit = new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(true);
                 Map<String, String> props = new LinkedHashMap<>();
@@ -152,6 +172,9 @@ public final class EmbeddedKafka implements AutoCloseable {
                 props.put("group.initial.rebalance.delay.ms", "0");
                 props.put("auto.create.topics.enable", "false");
                 props.put("num.partitions", "1");
+                // A production broker neither offers nor accepts unstable versions; Kafka's test kit enables both.
+                props.put("unstable.api.versions.enable", "false");
+                props.put("unstable.feature.versions.enable", "false");
                 if (secure != null) {
                     secureListenerProps(nodes, secure, props);
                 }
@@ -166,8 +189,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 for (Map.Entry<String, String> user : scramUsers.entrySet()) {
                     kafka.addScramUser(user.getKey(), user.getValue());
                 }
-                LOG.info("Kafka broker ready at {} (secure listener: {}) in {} ms", kafka.bootstrapServers(),
-                        secure, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                LOG.info("{} ready (secure listener: {}) in {} ms", kafka.describe(), secure,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
                 return kafka;
             } catch (Exception e) {
                 if (cluster != null) {
@@ -182,6 +205,46 @@ public final class EmbeddedKafka implements AutoCloseable {
                 }
                 throw new IllegalStateException("embedded Kafka broker failed to start: " + e, e);
             }
+        }
+
+        /**
+         * The bootstrap metadata {@code kafka-storage format} writes for a new cluster of this Kafka release
+         * (Formatter.calculateEffectiveFeatureLevels): metadata.version at the newest production level, every
+         * other production feature at its default level for that metadata.version, {@code overrides} winning;
+         * each level checked with Kafka's own rules (known feature, production level, dependencies between
+         * features). kraft.version is left out: it is no metadata record but a property of the quorum (0 with the
+         * static voters that the test kit configures, as with a {@code controller.quorum.voters} cluster).
+         *
+         * <p>Kafka's {@code TestKitNodes.Builder.setBootstrapMetadataVersion} is not used: in 4.2 it keeps only the
+         * metadata.version record and drops every other feature, which leaves transaction.version at 0.
+         */
+        static BootstrapMetadata freshClusterBootstrap(Map<String, Short> overrides) {
+            MetadataVersion release = MetadataVersion.latestProduction();
+            Map<String, Short> levels = new TreeMap<>();
+            for (Map.Entry<String, Short> o : overrides.entrySet()) {
+                if (o.getKey().equals(MetadataVersion.FEATURE_NAME) || o.getKey().equals(KRaftVersion.FEATURE_NAME)
+                        || !Feature.PRODUCTION_FEATURE_NAMES.contains(o.getKey())) {
+                    throw new IllegalArgumentException("cannot format with feature " + o.getKey() + ": features are "
+                            + Feature.PRODUCTION_FEATURE_NAMES.stream()
+                                    .filter(n -> !n.equals(KRaftVersion.FEATURE_NAME)).toList());
+                }
+                levels.put(o.getKey(), o.getValue());
+            }
+            levels.put(MetadataVersion.FEATURE_NAME, release.featureLevel());
+            for (Feature feature : Feature.PRODUCTION_FEATURES) {
+                if (!feature.featureName().equals(KRaftVersion.FEATURE_NAME)) {
+                    levels.putIfAbsent(feature.featureName(), feature.defaultLevel(release));
+                }
+            }
+            for (Map.Entry<String, Short> level : levels.entrySet()) {
+                if (!level.getKey().equals(MetadataVersion.FEATURE_NAME)) {
+                    // Throws IllegalArgumentException for a level that is unknown, not production-ready, or that
+                    // needs a higher level of another feature.
+                    Feature.validateVersion(Feature.featureFromName(level.getKey())
+                            .fromFeatureLevel(level.getValue(), false), levels);
+                }
+            }
+            return BootstrapMetadata.fromVersions(release, levels, "edge-streaming testkit (as kafka-storage format)");
         }
 
         private static void secureListenerProps(TestKitNodes nodes, SecurityProtocol secure,
@@ -210,6 +273,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** host:port of the PLAINTEXT listener. */
+    @Override
     public String bootstrapServers() {
         return cluster.bootstrapServers();
     }
@@ -283,123 +347,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Creates a topic with one replica; returns once its leaders are known. */
-    public void createTopic(String topic, int partitions) {
-        createTopic(topic, partitions, Map.of());
-    }
-
-    /** Creates a topic with one replica and topic configs (e.g. max.message.bytes). */
-    public void createTopic(String topic, int partitions, Map<String, String> topicConfigs) {
-        try {
-            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(topicConfigs)))
-                    .all().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create topic " + topic + ": " + e, e);
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        try (KafkaConsumer<byte[], byte[]> consumer = newConsumer()) {
-            while (true) {
-                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-                if (infos != null && infos.size() == partitions && infos.stream().allMatch(p -> p.leader() != null)) {
-                    return;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("topic " + topic + " has no leaders after 30 s");
-                }
-                sleep(100);
-            }
-        }
-    }
-
-    /** A new producer on the PLAINTEXT listener (acks=all, idempotent); the caller closes it. */
-    public KafkaProducer<byte[], byte[]> producer() {
-        Map<String, Object> props = new HashMap<>(plainClientProps());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    /** Writes the values (no key) and waits until all are acknowledged. */
-    public void send(String topic, Collection<byte[]> values) {
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
-            var futures = new ArrayList<java.util.concurrent.Future<?>>(values.size());
-            for (byte[] value : values) {
-                futures.add(producer.send(new ProducerRecord<>(topic, value)));
-            }
-            producer.flush();
-            for (var f : futures) {
-                f.get(30, TimeUnit.SECONDS);
-            }
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("cannot write to " + topic + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while writing to " + topic, e);
-        }
-    }
-
-    /** Writes one record and waits until it is acknowledged. */
-    public void send(String topic, byte[] key, byte[] value) {
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
-            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("cannot write to " + topic + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while writing to " + topic, e);
-        }
-    }
-
-    /**
-     * Every committed record of the topic, from the beginning up to the last stable offset at the time of
-     * the call (a read_committed consumer: aborted and open transactions are not returned).
-     */
-    public List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic, Duration timeout) {
-        return readCommitted(topic, 0, timeout);
-    }
-
-    /**
-     * Reads committed records from the beginning until at least {@code expected} arrived (or the timeout),
-     * then drains up to the current last stable offset so that duplicates beyond {@code expected} show up.
-     * Returns what was read; the caller asserts on the count.
-     */
-    public List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic, int expected, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = newConsumer()) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalArgumentException("topic " + topic + " does not exist");
-            }
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (PartitionInfo info : infos) {
-                partitions.add(new TopicPartition(topic, info.partition()));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            while (records.size() < expected && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            // With read_committed, endOffsets is the last stable offset.
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(10));
-            while (!reached(consumer, end) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-        }
-        return records;
-    }
-
-    private static boolean reached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
-        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
-            if (consumer.position(e.getKey(), Duration.ofSeconds(10)) < e.getValue()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Client properties (bootstrap servers) of the PLAINTEXT listener. */
+    @Override
     public Map<String, Object> plainClientProps() {
         Map<String, Object> props = new HashMap<>();
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
@@ -407,14 +356,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** The shared admin client on the PLAINTEXT listener (closed with this broker; do not close it). */
+    @Override
     public Admin admin() {
         return admin;
+    }
+
+    /** The release of Kafka's jars on this class path, which the broker runs on (4.2.0). */
+    @Override
+    public String kafkaVersion() {
+        return AppInfoParser.getVersion();
+    }
+
+    @Override
+    public String describe() {
+        return "Kafka " + kafkaVersion() + " in-process (transaction.version " + transactionVersion() + ") at "
+                + bootstrapServers();
     }
 
     /**
      * Shuts the broker down (the controller keeps running): clients get connection refused until
      * {@link #startBroker()}. Committed data survives.
      */
+    @Override
     public synchronized void stopBroker() {
         if (!brokerStopped) {
             broker().shutdown();
@@ -425,6 +388,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** Brings a stopped broker back on the same PLAINTEXT port and waits until it serves requests. */
+    @Override
     public synchronized void startBroker() {
         if (brokerStopped) {
             broker().startup();
@@ -470,16 +434,6 @@ public final class EmbeddedKafka implements AutoCloseable {
                 sleep(100);
             }
         }
-    }
-
-    private KafkaConsumer<byte[], byte[]> newConsumer() {
-        Properties props = new Properties();
-        props.putAll(plainClientProps());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     private BrokerServer broker() {
