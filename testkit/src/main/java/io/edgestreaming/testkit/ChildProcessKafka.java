@@ -170,8 +170,10 @@ public final class ChildProcessKafka implements TestKafka {
                     kafka = new ChildProcessKafka(this, dir, ports[0], ports[1]);
                     kafka.format();
                     kafka.launch();
-                    LOG.info("{} ready in {} ms (log: {})", kafka.describe(),
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), kafka.logFile);
+                    if (LOG.isInfoEnabled()) { // describe() asks the broker
+                        LOG.info("{} ready in {} ms (log: {})", kafka.describe(),
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), kafka.logFile);
+                    }
                     return kafka;
                 } catch (IOException | RuntimeException e) {
                     if (kafka == null) {

@@ -202,8 +202,10 @@ public final class EmbeddedKafka implements TestKafka {
                 for (Map.Entry<String, String> user : scramUsers.entrySet()) {
                     kafka.addScramUser(user.getKey(), user.getValue());
                 }
-                LOG.info("{} ready (secure listener: {}) in {} ms", kafka.describe(), secure,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                if (LOG.isInfoEnabled()) { // describe() asks the broker
+                    LOG.info("{} ready (secure listener: {}) in {} ms", kafka.describe(), secure,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                }
                 return kafka;
             } catch (Exception e) {
                 if (cluster != null) {
