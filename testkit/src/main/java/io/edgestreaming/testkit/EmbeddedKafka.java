@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * <p>Formatted as {@code kafka-storage format} formats a new 4.2 cluster: metadata.version and every other
  * feature at the level Kafka picks for the newest production release, so transaction.version 2 (KIP-890),
  * unless {@link Builder#transactionVersion(int)} (or {@link Builder#featureLevel}) says otherwise, e.g. 0 for a
- * cluster upgraded from 3.x. Unstable API and feature versions are off, as on a production broker (Kafka's test
+ * cluster upgraded from 3.x, or the system property {@value #DEFAULT_TRANSACTION_VERSION_PROPERTY} changes the
+ * default for a whole run. Unstable API and feature versions are off, as on a production broker (Kafka's test
  * kit turns them on). {@link #transactionVersion()} asks the running broker.
  *
  * <p>Always has a PLAINTEXT listener ({@link #bootstrapServers()}), used by the helpers of {@link TestKafka}.
@@ -59,6 +60,13 @@ public final class EmbeddedKafka implements TestKafka {
 
     /** Broker-side ceiling for a producer's transaction.timeout.ms (Kafka's default is 15 min). */
     public static final Duration TRANSACTION_MAX_TIMEOUT = Duration.ofHours(1);
+
+    /**
+     * System property: the transaction.version of brokers whose builder sets none (default 2, a new cluster), so
+     * that a whole test run can be repeated against upgraded clusters, e.g. {@code -Dedgestreaming.kafka.
+     * transaction.version=0}. {@link Builder#transactionVersion(int)} (and so {@link KafkaBrokerKind}) wins.
+     */
+    public static final String DEFAULT_TRANSACTION_VERSION_PROPERTY = "edgestreaming.kafka.transaction.version";
 
     private final KafkaClusterTestKit cluster;
     private final SecurityProtocol secureProtocol; // null: no secure listener
@@ -156,7 +164,12 @@ public final class EmbeddedKafka implements TestKafka {
             long startNanos = System.nanoTime();
             KafkaClusterTestKit cluster = null;
             try {
-                TestKitNodes nodes = new TestKitNodes.Builder(freshClusterBootstrap(featureLevels))
+                Map<String, Short> features = new TreeMap<>(featureLevels);
+                String defaultTv = System.getProperty(DEFAULT_TRANSACTION_VERSION_PROPERTY, "").trim();
+                if (!defaultTv.isEmpty() && !features.containsKey(TRANSACTION_VERSION_FEATURE)) {
+                    features.put(TRANSACTION_VERSION_FEATURE, Short.parseShort(defaultTv));
+                }
+                TestKitNodes nodes = new TestKitNodes.Builder(freshClusterBootstrap(features))
                         .setCombined(true)
                         .setNumBrokerNodes(1)
                         .setNumControllerNodes(1)
@@ -189,8 +202,10 @@ public final class EmbeddedKafka implements TestKafka {
                 for (Map.Entry<String, String> user : scramUsers.entrySet()) {
                     kafka.addScramUser(user.getKey(), user.getValue());
                 }
-                LOG.info("{} ready (secure listener: {}) in {} ms", kafka.describe(), secure,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                if (LOG.isInfoEnabled()) { // describe() asks the broker
+                    LOG.info("{} ready (secure listener: {}) in {} ms", kafka.describe(), secure,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                }
                 return kafka;
             } catch (Exception e) {
                 if (cluster != null) {
