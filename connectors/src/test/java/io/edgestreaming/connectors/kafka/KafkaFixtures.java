@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.connectors.Block;
-import io.edgestreaming.testkit.EmbeddedKafka;
+import io.edgestreaming.testkit.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,12 +18,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 final class KafkaFixtures {
     private KafkaFixtures() {}
 
-    static KafkaEndpoint endpoint(EmbeddedKafka kafka, String topic, KafkaEndpoint.MessageFormat format, String compression) {
+    static KafkaEndpoint endpoint(TestKafka kafka, String topic, KafkaEndpoint.MessageFormat format, String compression) {
         return new KafkaEndpoint(kafka.bootstrapServers(), topic, false, null, null, format, compression, Duration.ofMinutes(10));
     }
 
     /** "key|value|stream_id|block_id|data_source" of each message, in topic order. */
-    static List<String> read(EmbeddedKafka kafka, String topic, int expected) {
+    static List<String> read(TestKafka kafka, String topic, int expected) {
         List<String> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : kafka.readCommitted(topic, expected, Duration.ofSeconds(60))) {
             out.add(describe(r));
@@ -32,12 +32,34 @@ final class KafkaFixtures {
     }
 
     /** What a read_committed consumer sees right now (an open transaction hides what follows it). */
-    static List<String> readNow(EmbeddedKafka kafka, String topic) {
+    static List<String> readNow(TestKafka kafka, String topic) {
         List<String> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : kafka.readCommitted(topic, Duration.ofSeconds(5))) {
             out.add(describe(r));
         }
         return out;
+    }
+
+    /** Whether no transaction is open on the topic: every partition's last stable offset is its high watermark. */
+    static boolean stable(TestKafka kafka, String topic, int partitions) {
+        try {
+            java.util.Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new org.apache.kafka.common.TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            var committed = kafka.admin().listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                    org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            var written = kafka.admin().listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                    org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED)).all().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            for (var tp : latest.keySet()) {
+                if (committed.get(tp).offset() != written.get(tp).offset()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     static String describe(ConsumerRecord<byte[], byte[]> r) {

@@ -14,7 +14,10 @@ import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.internal.DeliveryHarness;
+import io.edgestreaming.testkit.ChildProcessKafka;
 import io.edgestreaming.testkit.EmbeddedKafka;
+import io.edgestreaming.testkit.KafkaBrokerKind;
+import io.edgestreaming.testkit.TestKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,31 +35,44 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Restoring the Kafka delivery at another parallelism (the real engine in Flink's operator harness,
- * one real in-process KRaft cluster): the checkpoint holds blocks whose transaction is prepared but
- * not committed (checkpoint taken, its completion never notified) and blocks whose transaction is
- * committed but whose acknowledgement the engine never processed. Whatever subtask each of those
- * blocks and each transaction lands on, a read_committed consumer sees every block's records once.
+ * What exactly-once to Kafka must survive, on every kind of cluster customers run ({@link KafkaBrokerKind}:
+ * a fresh 4.2 cluster with transaction.version 2, a 4.2 cluster upgraded from 3.x with transaction.version 0,
+ * and Kafka 3.9 as a child process), one subclass per kind. The real engine in Flink's operator harness:
+ * restores after and before the commit, the failed attempt's open transactions aborted, rescaling up and
+ * down (blocks and transactions landing on different subtasks), stop-with-savepoint and a restart from
+ * it, a transaction the broker aborted, a destination that left the configuration, and a bounded pool of
+ * transactional ids. Every run checks that a read_committed consumer sees every record exactly once.
  */
-class KafkaRescaleITCase {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class KafkaTransactionsContract {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final int PER_SUBTASK = 6;
-    private static EmbeddedKafka kafka;
-    private static int topics;
+    private TestKafka kafka;
+    private int topics;
 
     @TempDir
     Path deadLetters;
 
+    /** The kind of cluster this run is about. */
+    abstract KafkaBrokerKind kind();
+
     @BeforeAll
-    static void startCluster() {
-        kafka = EmbeddedKafka.start();
+    void startCluster() {
+        // A short abort-check interval lets "the broker aborted it while the job was down" run in seconds.
+        Map<String, String> props = Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500");
+        kafka = switch (kind()) {
+            case KAFKA_4_2_TV2 -> EmbeddedKafka.builder().transactionVersion(2).brokerProps(props).start();
+            case KAFKA_4_2_TV0 -> EmbeddedKafka.builder().transactionVersion(0).brokerProps(props).start();
+            case KAFKA_3_9 -> ChildProcessKafka.builder().brokerProps(props).start();
+        };
     }
 
     @AfterAll
-    static void stopCluster() {
+    void stopCluster() {
         if (kafka != null) {
             kafka.close();
         }
@@ -259,8 +275,195 @@ class KafkaRescaleITCase {
         assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
     }
 
+    @Test
+    void theClusterIsTheKindThisRunIsAbout() {
+        assertThat(kafka.transactionVersion()).as(kind().description()).isEqualTo(kind().expectedTransactionVersion());
+    }
+
+    @Test
+    void restoreAfterTheCommitWritesNothingTwice() throws Exception {
+        String topic = topic(1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(kafka, topic, KafkaEndpoint.MessageFormat.BLOCK, "snappy")));
+        Block a0 = block(1, "example.com", 0, 2);
+        Block a1 = block(1, "example.com", 1, 2);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            h.process(a0);
+            checkpoint1 = h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        // Checkpoint 1 still holds a0 and its transaction, committed before the "crash". Under
+        // transaction.version 2 committing it again is fenced: its fate must be read back, not guessed.
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).as("a0 known committed without a new checkpoint").isTrue();
+            h.process(a1);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(read(kafka, topic, 2)).containsExactly(KafkaFixtures.blockMessage(a0), KafkaFixtures.blockMessage(a1));
+        assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
+    @Test
+    void restoreBeforeTheCommitCommitsThePreparedTransactionAndAbortsWhatTheFailedAttemptLeftOpen() throws Exception {
+        String topic = topic(1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(kafka, topic, KafkaEndpoint.MessageFormat.RECORD, "none")));
+        Block a0 = block(1, "example.com", 0, 2);
+        Block a1 = block(1, "example.com", 1, 3);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            h.process(a0);
+            checkpoint1 = h.snapshot(1);
+            // The failed attempt goes on: a1 is written in checkpoint 2's transaction, which never
+            // completes; the task dies before checkpoint 1's notification.
+            h.process(a1);
+            h.snapshot(2);
+        }
+        assertThat(readNow(kafka, topic)).isEmpty();
+        assertThat(KafkaFixtures.stable(kafka, topic, 1)).as("the failed attempt's transactions are open").isFalse();
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).as("checkpoint 1's block committed on restore").isTrue();
+            assertThat(awaitTrue(() -> KafkaFixtures.stable(kafka, topic, 1))).as("the failed attempt's transaction aborted").isTrue();
+            assertThat(readNow(kafka, topic)).containsExactlyElementsOf(recordMessages(a0));
+            h.process(a1); // replayed by the source
+            h.snapshot(3);
+            h.complete(3);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        List<String> expected = new ArrayList<>(recordMessages(a0));
+        expected.addAll(recordMessages(a1));
+        assertThat(read(kafka, topic, expected.size())).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void stopWithSavepointAndARestartFromItWriteEveryBlockOnce() throws Exception {
+        String topic = topic(1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(kafka, topic, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        Block a0 = block(1, "example.com", 0, 2);
+        Block a1 = block(1, "example.com", 1, 1);
+        OperatorSubtaskState savepoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            h.process(a0);
+            savepoint = h.snapshot(1);
+            h.complete(1); // stop-with-savepoint: the task closes as soon as this returns
+        }
+        // Left open, the transaction would hide the partition from read_committed consumers during the upgrade.
+        assertThat(readNow(kafka, topic)).containsExactly(KafkaFixtures.blockMessage(a0));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), savepoint)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            h.process(a1);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(read(kafka, topic, 2)).containsExactly(KafkaFixtures.blockMessage(a0), KafkaFixtures.blockMessage(a1));
+    }
+
+    @Test
+    void aTransactionTheBrokerAbortedWhileTheJobWasDownIsWrittenAgainOnce() throws Exception {
+        String topic = topic(1);
+        KafkaEndpoint shortTimeout = new KafkaEndpoint(kafka.bootstrapServers(), topic, false, null, null,
+                KafkaEndpoint.MessageFormat.BLOCK, "none", Duration.ofSeconds(2));
+        JobConfig config = job(deadLetters, delivery(), stream(1, shortTimeout));
+        Block a0 = block(1, "example.com", 0, 2);
+        OperatorSubtaskState checkpoint1;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            h.process(a0);
+            checkpoint1 = h.snapshot(1);
+        }
+        Thread.sleep(4000); // down longer than transaction_timeout: the broker aborts the prepared transaction
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            assertThat(awaitTrue(() -> KafkaFixtures.stable(kafka, topic, 1))).isTrue();
+            h.runMailsFor(Duration.ofMillis(1500));
+            assertThat(h.pending()).as("read back as aborted: a0 waits for the next checkpoint").isEqualTo(1);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(KafkaDeliveryITCase.awaitDelivered(h)).isTrue();
+        }
+        assertThat(read(kafka, topic, 1)).containsExactly(KafkaFixtures.blockMessage(a0));
+        assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
+    @Test
+    void aPreparedTransactionWhoseOnlyStreamWasRemovedIsCommittedWithWhatItWasPreparedWith() throws Exception {
+        String gone = topic(1);
+        String other = topic(1);
+        Block a0 = block(1, "example.com", 0, 2);
+        Block b0 = block(2, "example.com", 0, 1);
+        JobConfig before = job(deadLetters, delivery(), stream(1, endpoint(kafka, gone, KafkaEndpoint.MessageFormat.BLOCK, "none")),
+                stream(2, endpoint(kafka, other, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        OperatorSubtaskState savepoint;
+        try (DeliveryHarness h = DeliveryHarness.open(before, new KafkaTransport.Factory(), null)) {
+            h.process(a0);
+            savepoint = h.snapshot(1); // taken; the job stops before its notification
+        }
+        // The new configuration no longer has stream 1 nor any stream on its topic.
+        JobConfig after = job(deadLetters, delivery(), stream(2, endpoint(kafka, other, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        try (DeliveryHarness h = DeliveryHarness.open(after, new KafkaTransport.Factory(), savepoint)) {
+            h.process(b0);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(KafkaDeliveryITCase.awaitDelivered(h)).as("nothing stuck in state").isTrue();
+        }
+        assertThat(read(kafka, gone, 1)).containsExactly(KafkaFixtures.blockMessage(a0));
+        assertThat(read(kafka, other, 1)).containsExactly(KafkaFixtures.blockMessage(b0));
+        assertThat(KafkaFixtures.stable(kafka, gone, 1)).isTrue();
+        assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
+    @Test
+    void aHundredCheckpointsUseNoMoreTransactionalIdsThanThePoolHolds() throws Exception {
+        String topic = topic(2);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(kafka, topic, KafkaEndpoint.MessageFormat.RECORD, "none")));
+        JobID job = new JobID();
+        List<DeliveryHarness> subtasks = new ArrayList<>();
+        List<Block> all = new ArrayList<>();
+        long seq = 0;
+        try {
+            for (int i = 0; i < 2; i++) {
+                subtasks.add(DeliveryHarness.open(config, new KafkaTransport.Factory(), null, 2, i, job, -1));
+            }
+            for (long cp = 1; cp <= 100; cp++) {
+                for (DeliveryHarness h : subtasks) {
+                    Block b = block(1, "example.com", seq++, 1);
+                    all.add(b);
+                    h.process(b);
+                    h.snapshot(cp);
+                }
+                for (DeliveryHarness h : subtasks) {
+                    h.complete(cp);
+                }
+                for (DeliveryHarness h : subtasks) {
+                    assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+                }
+            }
+        } finally {
+            for (DeliveryHarness h : subtasks) {
+                h.close();
+            }
+        }
+        List<String> ids = new ArrayList<>();
+        for (var t : kafka.admin().listTransactions().all().get(30, TimeUnit.SECONDS)) {
+            if (t.transactionalId().startsWith("edge-streaming-" + job.toHexString())) {
+                ids.add(t.transactionalId());
+            }
+        }
+        assertThat(ids).as("ids the broker keeps for 7 days").isNotEmpty().hasSizeLessThanOrEqualTo(TransactionalIds.POOL_SIZE * 2);
+        List<String> expected = new ArrayList<>();
+        all.forEach(b -> expected.addAll(recordMessages(b)));
+        assertThat(read(kafka, topic, expected.size())).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    private String topic(int partitions) {
+        String topic = "t" + (++topics);
+        kafka.createTopic(topic, partitions);
+        return topic;
+    }
+
     /** Whether every partition's last stable offset (read_committed end) is its high watermark. */
-    private static boolean stable(String topic) {
+    private boolean stable(String topic) {
         try {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             for (int p = 0; p < 2; p++) {
