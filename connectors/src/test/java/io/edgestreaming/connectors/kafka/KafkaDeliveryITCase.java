@@ -246,6 +246,58 @@ class KafkaDeliveryITCase {
         assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(a0));
     }
 
+    @Test
+    void aBlockWaitingForItsTransactionIsNoFailure() throws Exception {
+        String topicA = topic(clusterA, 1);
+        KafkaEndpoint ep = endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none");
+        JobConfig config = job(deadLetters, delivery(), stream(1, ep));
+        Block a0 = block(1, "example.com", 0, 2);
+        OperatorSubtaskState checkpoint1;
+        // Checkpoint 1 is taken while the cluster is down: a0 is in the state, in no transaction.
+        clusterA.stopBroker();
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, a0);
+            checkpoint1 = h.snapshot(1);
+        } finally {
+            clusterA.startBroker();
+        }
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), checkpoint1)) {
+            // Restored, deliverable, waiting for the next checkpoint's transaction: not a failed attempt.
+            h.runMailsFor(Duration.ofMillis(1500));
+            assertThat(h.pending()).isEqualTo(1);
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(h.retries(ep.destinationId())).as("retries counted for a healthy cluster").isZero();
+        }
+        assertThat(read(clusterA, topicA, 1)).containsExactly(blockMessage(a0));
+    }
+
+    @Test
+    void theEndOfABoundedInputWritesEveryBlockInTheFinalCheckpointsTransactions() throws Exception {
+        String topicA = topic(clusterA, 1);
+        JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+        List<Block> blocks = new ArrayList<>();
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            for (int i = 0; i < 30; i++) {
+                Block b = block(1, "d" + i + ".example.com", 0, 1 + i % 3);
+                blocks.add(b);
+                process(h, b);
+                if (i == 14) {
+                    h.snapshot(1); // a checkpoint whose completion comes only with the final one
+                }
+            }
+            h.endInput();
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        List<String> expected = new ArrayList<>();
+        blocks.forEach(b -> expected.add(blockMessage(b)));
+        assertThat(read(clusterA, topicA, expected.size())).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(KafkaFixtures.manifests(deadLetters)).isEmpty();
+    }
+
     /**
      * Runs outcomes and moves the harness's processing time on (the engine's retry timers run on it)
      * until nothing is pending.

@@ -51,8 +51,10 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
         Path base = Path.of("target", "cluster-it", "job-" + System.currentTimeMillis()).toAbsolutePath();
         Files.createDirectories(base);
 
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(); HttpReceiver receiver = HttpReceiver.start();
+        try (EmbeddedKafka kafka = EmbeddedKafka.builder().transactionVersion(2).start(); HttpReceiver receiver = HttpReceiver.start();
                 EmbeddedS3 s3 = EmbeddedS3.start("cluster-itcase", "cluster-itcase-secret")) {
+            // As a fresh Kafka 4.x cluster: transaction.version 2 (a re-commit after kill -9 is fenced).
+            assertThat(kafka.transactionVersion()).as("transaction.version of the test broker").isEqualTo(2);
             kafka.createTopic(HTTP_TOPIC, 2);
             kafka.createTopic(WAF_TOPIC, 1);
             kafka.createTopic("dead-letter-events", 1);
