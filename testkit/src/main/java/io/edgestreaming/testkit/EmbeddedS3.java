@@ -128,6 +128,33 @@ public final class EmbeddedS3 implements AutoCloseable {
         return keys;
     }
 
+    /**
+     * Like {@link #listKeys}, once no PUT is in flight: s3proxy's transient store lists an object being
+     * written as {@code <key>-<uuid>} until the write ends (a client closed mid-PUT, as in crash tests,
+     * leaves one for a moment). Waits up to 10 s for those to go.
+     */
+    public List<String> listKeysSettled(String bucket) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            List<String> keys = listKeys(bucket);
+            boolean writing = false;
+            for (String k : keys) {
+                for (String other : keys) {
+                    writing |= k.length() == other.length() + 37 && k.startsWith(other + "-");
+                }
+            }
+            if (!writing || System.nanoTime() > deadline) {
+                return keys;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return keys;
+            }
+        }
+    }
+
     public byte[] get(String bucket, String key) {
         return client.getObject(b -> b.bucket(bucket).key(key), ResponseTransformer.toBytes()).asByteArray();
     }

@@ -191,14 +191,14 @@ class S3DeliveryTest {
             assertThat(deliverUntil(h, () -> alpha.listKeys(bucket).size() >= 2, WAIT)).isTrue();
             checkpoint2 = h.snapshot(2);
         }
-        List<String> afterPartial = alpha.listKeys(bucket);
+        List<String> afterPartial = alpha.listKeysSettled(bucket);
         assertThat(afterPartial.size()).isBetween(2, 6);
 
         // Restore from the latest checkpoint: only what was unacknowledged is put again, same names.
         try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), checkpoint2, oneAtATime)) {
             assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
         }
-        List<String> complete = alpha.listKeys(bucket);
+        List<String> complete = alpha.listKeysSettled(bucket);
         assertThat(complete).hasSize(6).containsAll(afterPartial);
 
         // Restore from the OLDER checkpoint 1 again: every block is put again under its fixed name,
@@ -206,7 +206,7 @@ class S3DeliveryTest {
         try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), checkpoint1, oneAtATime)) {
             assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
         }
-        assertThat(alpha.listKeys(bucket)).isEqualTo(complete);
+        assertThat(alpha.listKeysSettled(bucket)).isEqualTo(complete);
         assertThat(recordsIn(alpha, bucket)).containsExactlyInAnyOrderElementsOf(lines(blocks.toArray(Block[]::new)));
         assertThat(alpha.openMultipartUploads(bucket)).isEmpty();
         try (Stream<Path> files = Files.walk(deadLetters)) {
