@@ -9,10 +9,6 @@ import io.edgestreaming.connectors.kafka.TransactionResolver.Fate;
 import io.edgestreaming.connectors.kafka.WriterState.Anchor;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -67,17 +63,11 @@ final class KafkaDestinationWriter implements AutoCloseable {
     private WriterState.Connection connection;
 
     private final boolean[] busySlots = new boolean[TransactionalIds.POOL_SIZE];
-    private final LinkedHashMap<String, Waiting> backlog = new LinkedHashMap<>();
-    /** Keys in the running attempt or in a written, not yet claimed transaction. */
-    private final Set<String> writing = new HashSet<>();
+    private final BlockLedger ledger = new BlockLedger();
+    /** Written by an attempt, not yet claimed by a checkpoint. */
     private final List<Txn> written = new ArrayList<>();
+    /** Claimed (or restored) and not yet settled. */
     private final List<Txn> prepared = new ArrayList<>();
-    private final Map<String, Txn> txnOfKey = new HashMap<>();
-    private final Map<String, Committed> committed = new HashMap<>();
-    private final Map<String, String> permanent = new HashMap<>();
-    private final Set<String> expired = new HashSet<>();
-    private final Map<String, StagedBlock> blocks = new HashMap<>();
-    private final Map<String, CompletableFuture<Outcome>> waiters = new HashMap<>();
     private final List<String> toAbort = new ArrayList<>();
     private final List<WriterState.Probe> legacyProbes = new ArrayList<>();
     private Attempt attempt;
@@ -130,23 +120,12 @@ final class KafkaDestinationWriter implements AutoCloseable {
     // ---------------------------------------------------------------- task thread
 
     synchronized void add(StagedBlock block, long checkpointId) {
-        String key = block.deliveryKey();
-        if (committed.containsKey(key) || txnOfKey.containsKey(key) || backlog.containsKey(key)) {
-            return;
-        }
-        blocks.put(key, block);
-        backlog.put(key, new Waiting(block, checkpointId));
+        ledger.add(block, checkpointId);
     }
 
     /** A block restored by the engine: unless its transaction is known, it is written again. */
     synchronized void restoreBlock(StagedBlock block, long now) {
-        String key = block.deliveryKey();
-        blocks.put(key, block);
-        if (!committed.containsKey(key) && !txnOfKey.containsKey(key) && !backlog.containsKey(key)) {
-            Waiting w = new Waiting(block, -1);
-            w.deliverableSinceMillis = now;
-            backlog.put(key, w);
-        }
+        ledger.restoreBlock(block, now);
     }
 
     /**
@@ -190,13 +169,11 @@ final class KafkaDestinationWriter implements AutoCloseable {
                 busySlots[slot] = true;
             }
             prepared.add(t);
-            for (String k : mine) {
-                txnOfKey.put(k, t);
-            }
+            ledger.bind(t);
         }
         for (String k : state.committedKeys()) {
             if (held.contains(k)) {
-                committed.put(k, new Committed(now));
+                ledger.restoreCommitted(k, now);
             }
         }
     }
@@ -227,12 +204,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
         if (!healthy || endpoint == null) {
             return false; // failing: a final checkpoint does not wait for it
         }
-        for (String k : backlog.keySet()) {
-            if (!writing.contains(k)) {
-                return true;
-            }
-        }
-        return recovering;
+        return recovering || ledger.hasUnwritten();
     }
 
     /** Claims every written transaction for this checkpoint; returns the writer's state for it. */
@@ -241,11 +213,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
         for (Txn t : written) {
             t.checkpointId = checkpointId;
             prepared.add(t);
-            for (String k : t.keys) {
-                writing.remove(k);
-                backlog.remove(k);
-                txnOfKey.put(k, t);
-            }
+            ledger.claimed(t);
         }
         written.clear();
         List<WriterState.PreparedTxn> txns = new ArrayList<>(prepared.size());
@@ -253,15 +221,11 @@ final class KafkaDestinationWriter implements AutoCloseable {
             txns.add(new WriterState.PreparedTxn(t.checkpointId, t.transactionalId, t.producerId, t.epoch, t.anchor, t.keys));
         }
         List<WriterState.Probe> probes = recovering ? List.copyOf(legacyProbes) : List.of();
-        return new WriterState(destinationId, connection, poolPrefix, subtask, txns, List.copyOf(committed.keySet()), probes);
+        return new WriterState(destinationId, connection, poolPrefix, subtask, txns, ledger.committedKeys(), probes);
     }
 
     synchronized void checkpointCompleted(long checkpointId, long now) {
-        for (Waiting w : backlog.values()) {
-            if (w.deliverableSinceMillis == 0 && w.coveredAt <= checkpointId) {
-                w.deliverableSinceMillis = now;
-            }
-        }
+        ledger.deliverable(checkpointId, now);
         for (Txn t : prepared) {
             if (t.checkpointId <= checkpointId && !t.settling) {
                 t.settling = true;
@@ -277,30 +241,27 @@ final class KafkaDestinationWriter implements AutoCloseable {
     CompletableFuture<Outcome> deliver(StagedBlock block) {
         String key = block.deliveryKey();
         synchronized (this) {
-            Committed c = committed.get(key);
-            if (c != null) {
-                c.ackedAt = snapshotSeq;
-                return CompletableFuture.completedFuture(Outcome.delivered());
-            }
-            String reason = permanent.remove(key);
-            if (reason != null) {
-                blocks.remove(key);
-                return CompletableFuture.completedFuture(Outcome.permanent(reason));
-            }
-            if (backlog.containsKey(key) && !healthy && !writing.contains(key)) {
-                // The destination is failing: a failed attempt, counted by the engine's backoff.
-                return CompletableFuture.completedFuture(Outcome.retry(describe() + ": " + lastFailure));
-            }
-            if (txnOfKey.containsKey(key) || backlog.containsKey(key)) {
-                // Waiting for its transaction is no failure: completes when it committed.
-                return waiters.computeIfAbsent(key, k -> new CompletableFuture<>());
-            }
-            if (expired.contains(key)) {
-                return CompletableFuture.completedFuture(Outcome.retry(describe() + ": not written before max_retry_duration"
-                        + (lastFailure == null ? "" : "; last failure: " + lastFailure)));
-            }
-            if (endpoint == null) {
-                return CompletableFuture.completedFuture(Outcome.retry(describe() + ": destination not configured"));
+            switch (ledger.standing(key, snapshotSeq)) {
+                case COMMITTED:
+                    return CompletableFuture.completedFuture(Outcome.delivered());
+                case REFUSED:
+                    return CompletableFuture.completedFuture(Outcome.permanent(ledger.takeRefusal(key)));
+                case BACKLOG:
+                    if (!healthy) {
+                        // The destination is failing: a failed attempt, counted by the engine's backoff.
+                        return CompletableFuture.completedFuture(Outcome.retry(describe() + ": " + lastFailure));
+                    }
+                    return ledger.waiter(key);
+                case WAITING:
+                    // Waiting for its transaction is no failure: completes when its fate is known.
+                    return ledger.waiter(key);
+                case EXPIRED:
+                    return CompletableFuture.completedFuture(Outcome.retry(describe() + ": not written before max_retry_duration"
+                            + (lastFailure == null ? "" : "; last failure: " + lastFailure)));
+                default:
+                    if (endpoint == null) {
+                        return CompletableFuture.completedFuture(Outcome.retry(describe() + ": destination not configured"));
+                    }
             }
         }
         // Never staged: only without checkpointing. Written and committed at once, so at-least-once:
@@ -314,15 +275,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
      * backlog for good.
      */
     synchronized boolean abandon(StagedBlock block) {
-        String key = block.deliveryKey();
-        if (committed.containsKey(key) || txnOfKey.containsKey(key) || writing.contains(key)) {
-            return false;
-        }
-        backlog.remove(key);
-        blocks.remove(key);
-        permanent.remove(key);
-        expired.add(key);
-        return true;
+        return ledger.abandon(block.deliveryKey());
     }
 
     // ---------------------------------------------------------------- internals (lock held)
@@ -338,36 +291,14 @@ final class KafkaDestinationWriter implements AutoCloseable {
         if (slot < 0) {
             return false; // every id holds a transaction still to settle: the blocks wait, no failure
         }
-        List<StagedBlock> batch = new ArrayList<>();
         List<CompletableFuture<Outcome>> expiredWaiters = new ArrayList<>();
-        for (Iterator<Map.Entry<String, Waiting>> it = backlog.entrySet().iterator(); it.hasNext(); ) {
-            Waiting w = it.next().getValue();
-            String key = w.block.deliveryKey();
-            if (writing.contains(key)) {
-                continue;
-            }
-            if (w.deliverableSinceMillis > 0
-                    && now - w.deliverableSinceMillis >= delivery.maxRetryDuration().toMillis() - expiryMarginMillis) {
-                it.remove();
-                expired.add(key);
-                blocks.remove(key);
-                CompletableFuture<Outcome> waiter = waiters.remove(key);
-                if (waiter != null) {
-                    expiredWaiters.add(waiter);
-                }
-                continue;
-            }
-            batch.add(w.block);
-        }
+        List<StagedBlock> batch = ledger.takeBatch(now, delivery.maxRetryDuration().toMillis() - expiryMarginMillis, expiredWaiters);
         Outcome expiredOutcome = Outcome.retry(describe() + ": not written before max_retry_duration");
         expiredWaiters.forEach(f -> f.complete(expiredOutcome));
         if (batch.isEmpty()) {
             return false;
         }
         busySlots[slot] = true;
-        for (StagedBlock b : batch) {
-            writing.add(b.deliveryKey());
-        }
         Attempt a = new Attempt(slot, TransactionalIds.id(poolPrefix, slot), batch);
         KafkaEndpoint ep = endpoint;
         a.future = thread.submit(() -> a.result = TransactionWriter.write(producers, a.slot, a.txnId, a.blocks, ep));
@@ -394,18 +325,11 @@ final class KafkaDestinationWriter implements AutoCloseable {
             return;
         }
         busySlots[a.slot] = false;
-        for (StagedBlock b : a.blocks) {
-            writing.remove(b.deliveryKey());
-        }
+        ledger.notWritten(a.blocks);
         for (Map.Entry<String, String> e : r.permanent().entrySet()) {
-            if (backlog.remove(e.getKey()) != null) {
-                CompletableFuture<Outcome> waiter = waiters.remove(e.getKey());
-                if (waiter != null) {
-                    blocks.remove(e.getKey());
-                    waiter.complete(Outcome.permanent(e.getValue()));
-                } else {
-                    permanent.put(e.getKey(), e.getValue());
-                }
+            CompletableFuture<Outcome> waiter = ledger.refuse(e.getKey(), e.getValue());
+            if (waiter != null) {
+                waiter.complete(Outcome.permanent(e.getValue()));
             }
         }
         if (r.reason() == null) {
@@ -420,27 +344,16 @@ final class KafkaDestinationWriter implements AutoCloseable {
         lastFailure = reason;
         if (healthy) {
             LOG.warn("Kafka destination {} not writable ({}); its {} block(s) wait, other destinations unaffected",
-                    describe(), reason, backlog.size());
+                    describe(), reason, ledger.backlogSize());
         }
         healthy = false;
         nextAttemptMillis = System.currentTimeMillis() + backoff.delayMillis(failures);
         Outcome outcome = Outcome.retry(describe() + ": " + reason);
-        for (String key : backlog.keySet()) {
-            CompletableFuture<Outcome> waiter = waiters.remove(key);
-            if (waiter != null) {
-                waiter.complete(outcome);
-            }
-        }
+        ledger.backlogWaiters().forEach(f -> f.complete(outcome));
     }
 
     private void pruneCommitted(long now) {
-        long forget = 2 * delivery.maxRetryDuration().toMillis();
-        // An acknowledged block has left the engine's state by the snapshot after the acknowledgement.
-        committed.values().removeIf(c -> (c.ackedAt >= 0 && snapshotSeq > c.ackedAt + 1) || now - c.sinceMillis > forget);
-        blocks.keySet().removeIf(k -> !backlog.containsKey(k) && !txnOfKey.containsKey(k) && !permanent.containsKey(k));
-        if (expired.size() > 100_000) {
-            expired.clear();
-        }
+        ledger.prune(now, 2 * delivery.maxRetryDuration().toMillis(), snapshotSeq);
     }
 
     private String describe() {
@@ -586,47 +499,32 @@ final class KafkaDestinationWriter implements AutoCloseable {
     }
 
     private void onCommitted(Txn t) {
+        List<CompletableFuture<Outcome>> done;
         synchronized (this) {
             prepared.remove(t);
             if (t.slot >= 0) {
                 busySlots[t.slot] = false;
             }
-            for (String k : t.keys) {
-                txnOfKey.remove(k);
-                Committed c = new Committed(System.currentTimeMillis());
-                if (waiters.containsKey(k)) {
-                    c.ackedAt = snapshotSeq;
-                }
-                committed.put(k, c);
-            }
+            done = ledger.committed(t, snapshotSeq, System.currentTimeMillis());
         }
         LOG.debug("Kafka {}: committed transaction {} ({} blocks)", destinationId, t.transactionalId, t.keys.size());
-        completeWaiters(t.keys, Outcome.delivered());
+        done.forEach(f -> f.complete(Outcome.delivered()));
     }
 
     /** Its blocks are written again, or dead-lettered if their stream left this destination. */
     private void onAborted(Txn t, String reason, boolean error) {
-        int resent = 0;
-        List<String> gone = new ArrayList<>();
+        List<String> gone;
+        boolean rewrite;
         synchronized (this) {
             prepared.remove(t);
             if (t.slot >= 0) {
                 busySlots[t.slot] = false;
             }
-            for (String k : t.keys) {
-                txnOfKey.remove(k);
-                StagedBlock b = blocks.get(k);
-                if (b != null && endpoint != null) {
-                    Waiting w = new Waiting(b, t.checkpointId);
-                    w.deliverableSinceMillis = System.currentTimeMillis();
-                    backlog.put(k, w);
-                    resent++;
-                } else if (b != null) {
-                    gone.add(k);
-                }
-            }
+            rewrite = endpoint != null;
+            gone = ledger.aborted(t, rewrite, System.currentTimeMillis());
         }
-        String text = reason + "; " + resent + " block(s) are written again in a new transaction";
+        String text = reason + (rewrite ? "; its blocks are written again in a new transaction"
+                : "; its blocks go to the dead-letter store");
         if (error) {
             LOG.error("Kafka {}: {}", destinationId, text);
         } else {
@@ -644,8 +542,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
             LOG.error("Kafka {}: {}", destinationId, reason);
             synchronized (this) {
                 prepared.remove(t);
-                t.keys.forEach(txnOfKey::remove);
-                t.keys.forEach(blocks::remove);
+                ledger.forget(t);
             }
             completeWaiters(t.keys, Outcome.permanent(reason));
         }
@@ -656,14 +553,9 @@ final class KafkaDestinationWriter implements AutoCloseable {
     }
 
     private void completeWaiters(List<String> keys, Outcome outcome) {
-        List<CompletableFuture<Outcome>> done = new ArrayList<>();
+        List<CompletableFuture<Outcome>> done;
         synchronized (this) {
-            for (String k : keys) {
-                CompletableFuture<Outcome> f = waiters.remove(k);
-                if (f != null) {
-                    done.add(f);
-                }
-            }
+            done = ledger.waitersOf(keys);
         }
         done.forEach(f -> f.complete(outcome));
     }
@@ -728,26 +620,6 @@ final class KafkaDestinationWriter implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- value types
-
-    private static final class Waiting {
-        final StagedBlock block;
-        final long coveredAt;
-        long deliverableSinceMillis;
-
-        Waiting(StagedBlock block, long coveredAt) {
-            this.block = block;
-            this.coveredAt = coveredAt;
-        }
-    }
-
-    private static final class Committed {
-        final long sinceMillis;
-        long ackedAt = -1;
-
-        Committed(long sinceMillis) {
-            this.sinceMillis = sinceMillis;
-        }
-    }
 
     private static final class Attempt {
         final int slot;
