@@ -33,6 +33,13 @@ class KubernetesManifestsTest {
 
     static final String K8S = "deploy/k8s/";
 
+    /**
+     * Options of flink-kubernetes (KubernetesConfigOptions), which is not on Maven Central for 2.2.1 and so
+     * cannot be scanned like the others: each with the values Flink accepts.
+     */
+    private static final Map<String, Set<String>> KUBERNETES_KEYS = Map.of(
+            "kubernetes.rest-service.exposed.type", Set.of("ClusterIP", "NodePort", "LoadBalancer", "Headless_ClusterIP"));
+
     private static JsonNode deployment() {
         return DeployFiles.yaml(K8S + "flink-deployment.yaml");
     }
@@ -78,7 +85,7 @@ class KubernetesManifestsTest {
                     .forEach(manifests::add);
         }
         manifests.remove("kustomization.yaml");
-        assertThat(manifests).containsExactlyInAnyOrder("configmap.yaml", "flink-deployment.yaml", "secret.yaml");
+        assertThat(manifests).containsExactlyInAnyOrder("configmap.yaml", "flink-deployment.yaml", "network-policy.yaml", "secret.yaml");
         for (String m : manifests) {
             JsonNode doc = DeployFiles.yaml(K8S + m);
             assertThat(doc.path("apiVersion").asText()).as(m + " apiVersion").isNotBlank();
@@ -92,6 +99,37 @@ class KubernetesManifestsTest {
         assertThat(resources).containsExactlyInAnyOrderElementsOf(manifests);
         assertThat(secret().path("kind").asText()).isEqualTo("Secret");
         assertThat(configMap().path("kind").asText()).isEqualTo("ConfigMap");
+    }
+
+    @Test
+    void theUnauthenticatedRestApiIsReachableOnlyByTheJobsPodsTheOperatorAndPrometheus() {
+        assertThat(flinkConfiguration()).containsEntry("kubernetes.rest-service.exposed.type", "ClusterIP");
+        JsonNode policy = DeployFiles.yaml(K8S + "network-policy.yaml");
+        assertThat(policy.path("kind").asText()).isEqualTo("NetworkPolicy");
+        String app = deployment().path("metadata").path("name").asText();
+        assertThat(policy.path("spec").path("podSelector").path("matchLabels").path("app").asText())
+                .as("selects the pods the operator labels app: <deployment name>").isEqualTo(app);
+        assertThat(policy.path("spec").path("policyTypes").toString()).contains("Ingress");
+        int restRules = 0;
+        for (JsonNode rule : policy.path("spec").path("ingress")) {
+            boolean fromOwnPods = false;
+            boolean fromNamespace = false;
+            for (JsonNode from : rule.path("from")) {
+                fromOwnPods |= app.equals(from.path("podSelector").path("matchLabels").path("app").asText());
+                fromNamespace |= from.has("namespaceSelector");
+                assertThat(from.path("ipBlock").isMissingNode()).as("no ipBlock: nothing from outside the cluster").isTrue();
+            }
+            assertThat(fromOwnPods || fromNamespace).as("every rule names who may connect: " + rule).isTrue();
+            if (!fromOwnPods) {
+                assertThat(rule.path("ports").size()).as("outside the job's pods, only named ports: " + rule).isPositive();
+                for (JsonNode port : rule.path("ports")) {
+                    if (port.path("port").asInt() == 8081) {
+                        restRules++;
+                    }
+                }
+            }
+        }
+        assertThat(restRules).as("the REST port is open to exactly one namespace (the operator's)").isEqualTo(1);
     }
 
     @Test
@@ -196,6 +234,12 @@ class KubernetesManifestsTest {
                 }
                 if (!conf.containsKey("metrics.reporter." + name + ".factory.class")) {
                     problems.add(key + ": reporter " + name + " has no factory.class");
+                }
+                continue;
+            }
+            if (KUBERNETES_KEYS.containsKey(key)) {
+                if (!KUBERNETES_KEYS.get(key).contains(e.getValue())) {
+                    problems.add(key + ": value '" + e.getValue() + "' is not one of " + KUBERNETES_KEYS.get(key));
                 }
                 continue;
             }
