@@ -296,8 +296,10 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                 for (List<Pending> blocks : staged.values()) {
                     held += blocks.size();
                 }
-                LOG.info("Delivery ({}): stop-with-savepoint {} completed; its {} staged block(s) are left to the job"
-                        + " restored from it", endpointType, checkpointId, held);
+                if (held > 0) {
+                    LOG.info("Delivery ({}): stop-with-savepoint {} completed; its {} staged block(s) are left to the job"
+                            + " restored from it", endpointType, checkpointId, held);
+                }
             }
         } else {
             NavigableMap<Long, List<Pending>> covered = staged.headMap(checkpointId, true);
