@@ -11,7 +11,9 @@
  * <ul>
  *   <li>a block is prepared once (exact payload and delivery key) when it arrives and held in operator
  *       state; the next checkpoint stages it; only after that checkpoint completes is it sent, so
- *       nothing is visible that a restore could take back;
+ *       nothing is visible that a restore could take back. The savepoint of {@code flink stop}
+ *       (synchronous, without drain) is the exception: the blocks it stages are left to the job that
+ *       restores it (they are in its state), so the stopping job does not send them as well;
  *   <li>every snapshot holds every undelivered block, so a restore re-delivers them with the same
  *       bytes and the same key (HTTP {@code Idempotency-Key}, S3 object name): the destination dedupes;
  *   <li>sends are asynchronous, in per-destination queues with a concurrency limit, exponential

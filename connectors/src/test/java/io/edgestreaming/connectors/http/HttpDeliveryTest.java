@@ -119,6 +119,91 @@ class HttpDeliveryTest {
         assertThat(keys).hasSize(6);
     }
 
+    /**
+     * {@code flink stop} (a synchronous savepoint without drain, as every roll-out and rescale takes): the
+     * blocks the savepoint covers are in its state, so the job that restores it sends them; the stopping
+     * job must not send them too, nor those of an earlier checkpoint not yet notified (they are in the
+     * savepoint as well). Blocks released before the savepoint still go out as usual.
+     */
+    @Test
+    void stopWithSavepointLeavesTheSavepointsBlocksToTheJobThatRestoresIt() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/stop"))));
+        List<Block> blocks = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            blocks.add(block(1, "example.com", i, 2));
+        }
+        OperatorSubtaskState savepoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (Block b : blocks.subList(0, 3)) {
+                h.process(b);
+            }
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> receiver.deliveredBlocks().size() == 3 && h.pending() == 0, WAIT)).isTrue();
+            h.process(blocks.get(3));
+            h.snapshot(2); // its notification comes late, after the savepoint's
+            h.process(blocks.get(4));
+            h.process(blocks.get(5));
+            savepoint = h.stopSavepoint(3, false);
+            h.complete(3); // the stopping task's last notification; it closes next
+            h.complete(2);
+            h.runMailsFor(Duration.ofMillis(500)); // time for sends that must not happen
+            assertThat(receiver.requests()).as("requests after the stop").hasSize(3);
+            assertThat(h.pending()).isEqualTo(3);
+        }
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), savepoint)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        Set<String> keys = blocks.stream()
+                .map(b -> HttpTransport.idempotencyKey(b.blockId(), b.records())).collect(Collectors.toSet());
+        assertThat(receiver.requests()).extracting(HttpReceiver.Request::idempotencyKey)
+                .as("each block once, none repeated").containsExactlyInAnyOrderElementsOf(keys);
+        assertThat(receiver.repeats()).isZero();
+    }
+
+    /**
+     * A stop savepoint that is declined, or that completes while the job goes on (the stop failed after
+     * it): its blocks stay staged and the next completed checkpoint sends them, once.
+     */
+    @Test
+    void aStopSavepointThatDoesNotStopTheJobIsSentByTheNextCheckpoint() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/nostop"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            h.process(block(1, "example.com", 0, 1));
+            h.stopSavepoint(1, false);
+            h.abort(1); // declined
+            h.process(block(1, "example.com", 1, 1));
+            h.stopSavepoint(2, false);
+            h.complete(2); // completed, but the job did not stop
+            h.runMailsFor(Duration.ofMillis(300));
+            assertThat(receiver.requests()).as("nothing of a stop savepoint from the stopping job").isEmpty();
+            h.process(block(1, "example.com", 2, 1));
+            h.snapshot(3);
+            h.complete(3);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(receiver.requests()).extracting(HttpReceiver.Request::idempotencyKey)
+                .map(k -> k.substring(0, k.indexOf(':')))
+                .containsExactlyInAnyOrder("1/example.com/0", "1/example.com/1", "1/example.com/2");
+    }
+
+    /** {@code flink stop --drain}: the job ends and nobody restores it, so the stop delivers everything. */
+    @Test
+    void aStopSavepointWithDrainDeliversAtTheStop() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/drain"))));
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int i = 0; i < 4; i++) {
+                h.process(block(1, "example.com", i, 2));
+            }
+            h.endInput(); // the task drains before the savepoint: end of input, finish()
+            h.stopSavepoint(1, true);
+            h.complete(1); // returns once every block is delivered
+            assertThat(h.pending()).isZero();
+        }
+        assertThat(receiver.deliveredBlocks()).hasSize(4);
+        assertThat(receiver.repeats()).isZero();
+    }
+
     @Test
     void jsonArrayFormatGzipAndCustomHeaders() throws Exception {
         HttpEndpoint endpoint = new HttpEndpoint(receiver.url("/array"),

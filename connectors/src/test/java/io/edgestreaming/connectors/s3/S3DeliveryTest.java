@@ -116,6 +116,38 @@ class S3DeliveryTest {
         assertThat(alpha.openMultipartUploads(bucket)).isEmpty();
     }
 
+    /**
+     * {@code flink stop} (synchronous savepoint, no drain): the stopping job writes no object of the
+     * blocks its savepoint covers; the job restored from it writes each of them once.
+     */
+    @Test
+    void stopWithSavepointWritesNoObjectOfTheSavepointTheRestoredJobWritesEach() throws Exception {
+        String bucket = bucket(alpha);
+        JobConfig config = job(deadLetters, delivery(),
+                stream(1, endpoint(alpha, bucket, alpha.secretKey(), "stop", "text/plain", S3Endpoint.KeyLayout.AZION)));
+        Block first = block(1, "example.com", 0, 2);
+        Block second = block(1, "example.com", 1, 3);
+        Block third = block(1, "example.com", 2, 1);
+        OperatorSubtaskState savepoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
+            h.process(first);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+            h.process(second);
+            h.process(third);
+            savepoint = h.stopSavepoint(2, false);
+            h.complete(2); // the stopping task's last notification; it closes next
+            deliverUntil(h, () -> false, Duration.ofMillis(500)); // time for writes that must not happen
+            assertThat(alpha.listKeys(bucket)).as("objects after the stop").hasSize(1);
+        }
+        try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), savepoint)) {
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+        }
+        assertThat(alpha.listKeys(bucket)).hasSize(3);
+        assertThat(recordsIn(alpha, bucket)).containsExactlyInAnyOrderElementsOf(lines(first, second, third));
+    }
+
     @Test
     void gzipObjectsInTheDatedLayoutDecompressToTheBlock() throws Exception {
         String bucket = bucket(alpha);

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,10 +30,14 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.runtime.checkpoint.CheckpointOptions;
+import org.apache.flink.runtime.checkpoint.SavepointType;
+import org.apache.flink.runtime.state.CheckpointStreamFactory;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
@@ -48,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * block into the snapshot); {@link #notifyCheckpointComplete} moves blocks staged at or before that id
  * to their destination's queue; {@link #dispatch} sends them asynchronously within the destination's
  * concurrency and circuit-breaker limits; the outcome comes back as a mailbox mail
- * ({@link #onOutcome}), so all state is touched on the task thread only.
+ * ({@link #onOutcome}), so all state is touched on the task thread only. Blocks staged by the savepoint
+ * of {@code flink stop} (synchronous, no drain) are not released by its notification: they are in the
+ * savepoint, so the job restored from it sends them (see {@link #stopSavepoints}).
  *
  * <p>Pending blocks are a plain (split-redistributed) operator {@link ListState}: any subtask can
  * deliver any block (each has the whole configuration), so on rescaling the pending blocks are simply
@@ -90,6 +97,15 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private transient LinkedHashMap<String, Pending> pending;
     private transient List<Pending> unstaged;
     private transient TreeMap<Long, List<Pending>> staged;
+    /**
+     * Ids of synchronous savepoints without drain ({@code flink stop}) taken and not yet completed or
+     * aborted. The job that restores such a savepoint delivers the blocks staged at it (they are in its
+     * state); released here as well, they would be sent twice. If the job goes on after all, the next
+     * completed checkpoint releases them (a release covers every staged id up to the completed one).
+     */
+    private transient TreeSet<Long> stopSavepoints;
+    /** The last stop savepoint that completed: a late notification of an older checkpoint releases nothing. */
+    private transient long stopSavepointCompleted;
     private transient Map<String, Destination> destinations;
     private transient long order;
     private transient boolean finished;
@@ -125,6 +141,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         pending = new LinkedHashMap<>();
         unstaged = new ArrayList<>();
         staged = new TreeMap<>();
+        stopSavepoints = new TreeSet<>();
+        stopSavepointCompleted = Long.MIN_VALUE;
         destinations = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
         transportState = context.getOperatorStateStore().getUnionListState(
@@ -232,6 +250,17 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         }
     }
 
+    /** Notes a stop savepoint's id: only here does Flink tell an operator what kind of snapshot it takes. */
+    @Override
+    public OperatorSnapshotFutures snapshotState(long checkpointId, long timestamp, CheckpointOptions checkpointOptions,
+            CheckpointStreamFactory factory) throws Exception {
+        if (checkpointOptions.getCheckpointType() instanceof SavepointType savepoint
+                && savepoint.isSynchronous() && !savepoint.shouldDrain()) {
+            stopSavepoints.add(checkpointId);
+        }
+        return super.snapshotState(checkpointId, timestamp, checkpointOptions, factory);
+    }
+
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
@@ -255,16 +284,37 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        NavigableMap<Long, List<Pending>> covered = staged.headMap(checkpointId, true);
-        long now = now();
-        for (List<Pending> blocks : covered.values()) {
-            for (Pending p : blocks) {
-                if (pending.get(p.key()) == p) {
-                    release(p, now);
+        // A finished operator's state is not restored (its task ended), so then the stop delivers.
+        boolean stopping = stopSavepoints.contains(checkpointId) && !finished;
+        stopSavepoints.headSet(checkpointId, true).clear();
+        if (stopping || checkpointId < stopSavepointCompleted) {
+            // Every block still staged (also under an earlier, aborted checkpoint) is in the stop
+            // savepoint: the job restored from it sends them. Released here too, they would go twice.
+            if (stopping) {
+                stopSavepointCompleted = checkpointId;
+                int held = 0;
+                for (List<Pending> blocks : staged.values()) {
+                    held += blocks.size();
+                }
+                if (held > 0) {
+                    LOG.info("Delivery ({}): stop-with-savepoint {} completed; its {} staged block(s) are left to the job"
+                            + " restored from it", endpointType, checkpointId, held);
                 }
             }
+        } else {
+            NavigableMap<Long, List<Pending>> covered = staged.headMap(checkpointId, true);
+            long now = now();
+            for (List<Pending> blocks : covered.values()) {
+                for (Pending p : blocks) {
+                    if (pending.get(p.key()) == p) {
+                        release(p, now);
+                    }
+                }
+            }
+            covered.clear();
         }
-        covered.clear();
+        // Also at a stop: Kafka commits the savepoint's transaction now (a restore reads its fate back),
+        // so no transaction stays open behind a stopped job.
         transport.checkpointCompleted(checkpointId);
         for (Destination d : destinations.values()) {
             dispatch(d);
@@ -273,6 +323,13 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             // The final checkpoint of a bounded input: the task ends when this returns, so drain now.
             drain();
         }
+    }
+
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) throws Exception {
+        super.notifyCheckpointAborted(checkpointId);
+        // Its blocks stay staged under its id; the next completed checkpoint releases them.
+        stopSavepoints.remove(checkpointId);
     }
 
     @Override

@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.runtime.operators.testutils.MockInputSplitProvider;
@@ -88,8 +90,23 @@ public final class DeliveryHarness implements AutoCloseable {
         return harness.snapshot(checkpointId, checkpointTimestamp++);
     }
 
+    /**
+     * A savepoint of stop-with-savepoint, taken as the task takes it: synchronous, {@code drain} as with
+     * {@code flink stop --drain} (call {@link #endInput} first, as the task does), else as {@code flink stop}.
+     */
+    public OperatorSubtaskState stopSavepoint(long checkpointId, boolean drain) throws Exception {
+        SavepointType type = drain ? SavepointType.terminate(SavepointFormatType.CANONICAL)
+                : SavepointType.suspend(SavepointFormatType.CANONICAL);
+        return harness.snapshotWithLocalState(checkpointId, checkpointTimestamp++, type).getJobManagerOwnedState();
+    }
+
     public void complete(long checkpointId) throws Exception {
         harness.notifyOfCompletedCheckpoint(checkpointId);
+    }
+
+    /** The checkpoint failed or was declined: Flink's notification to the operator. */
+    public void abort(long checkpointId) throws Exception {
+        harness.getOperator().notifyCheckpointAborted(checkpointId);
     }
 
     /** Moves processing time forward, firing due timers (retry wake-ups). */
