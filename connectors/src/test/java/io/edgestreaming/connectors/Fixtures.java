@@ -37,8 +37,16 @@ public final class Fixtures {
                 true, endpoint, null);
     }
 
+    /**
+     * A job whose dead-letter store is {@code deadLetterDir}; without a spool path of its own, the spool is
+     * {@code deadLetterDir/spool} (inside the test's own directory, not beside it in the shared /tmp).
+     */
     public static JobConfig job(Path deadLetterDir, DeliveryConfig delivery, StreamConfig... streams) {
-        return new JobConfig(null, new DeadLetterConfig("dead-events", deadLetterDir.toUri().toString()), delivery,
+        DeliveryConfig d = delivery.spoolPath() != null ? delivery : new DeliveryConfig(delivery.requestTimeout(),
+                delivery.initialBackoff(), delivery.maxBackoff(), delivery.maxRetryDuration(),
+                delivery.maxPendingBlocksPerDestination(), delivery.maxPendingBytesPerDestination(), delivery.memoryBudget(),
+                deadLetterDir.resolve("spool").toUri().toString());
+        return new JobConfig(null, new DeadLetterConfig("dead-events", deadLetterDir.toUri().toString()), d,
                 Duration.ofMillis(200), List.of(streams));
     }
 

@@ -53,6 +53,8 @@ public final class ConfigLoader {
 
     static final String DEFAULT_GROUP_ID = "edge-streaming";
     static final String DEFAULT_DEAD_LETTER_TOPIC = "edge-streaming-dead-letter";
+    /** The smallest delivery.memory_budget: below it the spool would be busier than the endpoints. */
+    static final long MIN_MEMORY_BUDGET = 1L << 20;
     static final int DEFAULT_MAX_EVENT_BYTES = 1 << 20;
     static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
     /**
@@ -247,6 +249,14 @@ public final class ConfigLoader {
         return m;
     }
 
+    private static String trimSlashes(String path) {
+        String p = path;
+        while (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        return p;
+    }
+
     /** One pass over one configuration tree. */
     private static final class Reader {
         private final Problems problems;
@@ -296,6 +306,20 @@ public final class ConfigLoader {
                         break;
                     }
                 }
+                for (int i = 0; i < streams.size(); i++) {
+                    StreamConfig s = streams.get(i);
+                    if (s != null && delivery.memoryBudget() != DeliveryConfig.DERIVED_MEMORY_BUDGET
+                            && s.batching().maxSize() > delivery.memoryBudget()) {
+                        // Each destination may always hold one block: a smaller budget could not be kept.
+                        problems.add("delivery.memory_budget", "must be at least the largest block ("
+                                + s.batching().maxSize() + " bytes, streams[" + i + "]), was " + delivery.memoryBudget());
+                        break;
+                    }
+                }
+            }
+            if (delivery != null && delivery.spoolPath() != null && deadLetter != null && deadLetter.blocksPath() != null
+                    && trimSlashes(delivery.spoolPath()).equals(trimSlashes(deadLetter.blocksPath()))) {
+                problems.add("delivery.spool_path", "must differ from dead_letter.blocks_path (spooled blocks are not dead letters)");
             }
             top.finish();
             if (!problems.isEmpty()) {
@@ -413,22 +437,31 @@ public final class ConfigLoader {
             }
             References.Text path = s.text("blocks_path", true, 4096);
             if (path != null) {
-                try {
-                    URI uri = new URI(path.value());
-                    if (uri.getScheme() == null || uri.getScheme().length() < 2) {
-                        s.problem("blocks_path", "must be a URI with a scheme (file:///var/lib/edge/dead-letter,"
-                                + " s3://bucket/prefix), was " + path.shown());
-                    } else if (uri.getRawUserInfo() != null) {
-                        s.problem("blocks_path", "must not carry credentials (user:password@)");
-                    } else if (!uri.getScheme().equalsIgnoreCase("file") && uri.getAuthority() == null) {
-                        s.problem("blocks_path", "must name its bucket or host (" + uri.getScheme() + "://bucket/path)");
-                    }
-                } catch (URISyntaxException e) {
-                    s.problem("blocks_path", "is not a valid URI (" + e.getReason() + " at index " + e.getIndex() + ")");
+                String bad = storePathProblem(path);
+                if (bad != null) {
+                    s.problem("blocks_path", bad);
                 }
             }
             s.finish();
             return new DeadLetterConfig(topic, path == null ? null : path.value());
+        }
+
+        /** What is wrong with a Flink FileSystem location (dead-letter store, spool), or null. */
+        private static String storePathProblem(References.Text path) {
+            try {
+                URI uri = new URI(path.value());
+                if (uri.getScheme() == null || uri.getScheme().length() < 2) {
+                    return "must be a URI with a scheme (file:///var/lib/edge/dead-letter, s3://bucket/prefix), was "
+                            + path.shown();
+                } else if (uri.getRawUserInfo() != null) {
+                    return "must not carry credentials (user:password@)";
+                } else if (!uri.getScheme().equalsIgnoreCase("file") && uri.getAuthority() == null) {
+                    return "must name its bucket or host (" + uri.getScheme() + "://bucket/path)";
+                }
+                return null;
+            } catch (URISyntaxException e) {
+                return "is not a valid URI (" + e.getReason() + " at index " + e.getIndex() + ")";
+            }
         }
 
         // ---- delivery ----
@@ -444,6 +477,17 @@ public final class ConfigLoader {
                     Duration.ofHours(24));
             Long maxBlocks = s.integer("max_pending_blocks_per_destination", 1, 100_000_000, 10_000L);
             Long maxBytes = s.integer("max_pending_bytes_per_destination", 1, Long.MAX_VALUE, 1L << 30);
+            Long memoryBudget = s.integer("memory_budget", MIN_MEMORY_BUDGET, Long.MAX_VALUE, DeliveryConfig.DERIVED_MEMORY_BUDGET);
+            String spoolPath = null;
+            References.Text spool = s.text("spool_path", false, 4096);
+            if (spool != null) {
+                String bad = storePathProblem(spool);
+                if (bad != null) {
+                    s.problem("spool_path", bad);
+                } else {
+                    spoolPath = spool.value();
+                }
+            }
             if (initialBackoff != null && maxBackoff != null && maxBackoff.compareTo(initialBackoff) < 0) {
                 s.problem("max_backoff", "must be at least initial_backoff (" + Durations.format(initialBackoff)
                         + "), was " + Durations.format(maxBackoff));
@@ -457,7 +501,8 @@ public final class ConfigLoader {
                     || maxBlocks == null || maxBytes == null) {
                 return null;
             }
-            return new DeliveryConfig(requestTimeout, initialBackoff, maxBackoff, maxRetry, maxBlocks.intValue(), maxBytes);
+            return new DeliveryConfig(requestTimeout, initialBackoff, maxBackoff, maxRetry, maxBlocks.intValue(), maxBytes,
+                    memoryBudget == null ? DeliveryConfig.DERIVED_MEMORY_BUDGET : memoryBudget, spoolPath);
         }
 
         // ---- streams ----

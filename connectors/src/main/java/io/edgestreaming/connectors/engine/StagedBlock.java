@@ -7,6 +7,10 @@ import java.util.Objects;
  * A block as the engine keeps it in checkpointed state until it is delivered or dead-lettered: the
  * block's identity plus what the transport {@linkplain Transport#prepare prepared} (payload and
  * delivery key). Immutable; what the engine tracks about attempts lives beside it.
+ *
+ * <p>For a {@linkplain Transport#spoolable() spoolable} transport the engine may hold a block whose
+ * payload is on its spool, not in memory ({@link #hasPayload()} false; {@link #payload()} then throws).
+ * {@link Transport#deliver} always gets the payload.
  */
 public final class StagedBlock {
     private final long streamId;
@@ -15,7 +19,9 @@ public final class StagedBlock {
     private final long sequence;
     private final int recordCount;
     private final String destinationId;
+    /** Null while the payload is on the spool only. */
     private final byte[] payload;
+    private final int payloadLength;
     private final String deliveryKey;
     private final String contentEncoding;
 
@@ -36,8 +42,47 @@ public final class StagedBlock {
         this.recordCount = recordCount;
         this.destinationId = Objects.requireNonNull(destinationId, "destinationId");
         this.payload = Objects.requireNonNull(payload, "payload");
+        this.payloadLength = payload.length;
         this.deliveryKey = Objects.requireNonNull(deliveryKey, "deliveryKey");
         this.contentEncoding = Objects.requireNonNull(contentEncoding, "contentEncoding");
+    }
+
+    /** A block whose payload is on the engine's spool only (restored from a snapshot that holds its handle). */
+    public static StagedBlock withoutPayload(long streamId, DataSource dataSource, String domain, long sequence,
+            int recordCount, String destinationId, int payloadLength, String deliveryKey, String contentEncoding) {
+        return new StagedBlock(new StagedBlock(streamId, dataSource, domain, sequence, recordCount, destinationId, new byte[0],
+                deliveryKey, contentEncoding), null, payloadLength);
+    }
+
+    private StagedBlock(StagedBlock from, byte[] payload) {
+        this(from, payload, from.payloadLength);
+    }
+
+    private StagedBlock(StagedBlock from, byte[] payload, int payloadLength) {
+        this.streamId = from.streamId;
+        this.dataSource = from.dataSource;
+        this.domain = from.domain;
+        this.sequence = from.sequence;
+        this.recordCount = from.recordCount;
+        this.destinationId = from.destinationId;
+        this.payload = payload;
+        this.payloadLength = payloadLength;
+        this.deliveryKey = from.deliveryKey;
+        this.contentEncoding = from.contentEncoding;
+    }
+
+    /** The same block without its payload in memory (the engine spooled it). */
+    public StagedBlock withoutPayload() {
+        return payload == null ? this : new StagedBlock(this, null);
+    }
+
+    /** The same block with its payload read back; it must be exactly as long as the original. */
+    public StagedBlock withPayload(byte[] bytes) {
+        Objects.requireNonNull(bytes, "bytes");
+        if (bytes.length != payloadLength) {
+            throw new IllegalArgumentException("payload of " + blockId() + " has " + bytes.length + " bytes, expected " + payloadLength);
+        }
+        return new StagedBlock(this, bytes);
     }
 
     public long streamId() {
@@ -65,9 +110,26 @@ public final class StagedBlock {
         return destinationId;
     }
 
-    /** The exact bytes to deliver. Not copied: do not modify. */
+    /**
+     * The exact bytes to deliver. Not copied: do not modify.
+     *
+     * @throws IllegalStateException if the payload is on the spool only ({@link #hasPayload()} false)
+     */
     public byte[] payload() {
+        if (payload == null) {
+            throw new IllegalStateException("the payload of " + blockId() + " is on the delivery spool, not in memory");
+        }
         return payload;
+    }
+
+    /** False while the engine keeps the payload on its spool only. */
+    public boolean hasPayload() {
+        return payload != null;
+    }
+
+    /** Length of the payload, also while it is on the spool. */
+    public int payloadLength() {
+        return payloadLength;
     }
 
     public String deliveryKey() {
@@ -85,6 +147,7 @@ public final class StagedBlock {
 
     @Override
     public String toString() {
-        return "StagedBlock{" + blockId() + ", " + recordCount + " records, " + payload.length + " bytes}";
+        return "StagedBlock{" + blockId() + ", " + recordCount + " records, " + payloadLength + " bytes"
+                + (payload == null ? ", spooled" : "") + "}";
     }
 }

@@ -88,6 +88,18 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
+     * True (the default): the transport keeps no payload beyond a {@link #deliver} call, so the engine
+     * may move the payload of a waiting block out of the heap to its spool when the subtask's memory
+     * budget is used up, and reads it back before {@link #deliver}. {@link #stage}, {@link #restore} and
+     * {@link #abandon} may then get blocks without their payload ({@link StagedBlock#hasPayload()} false).
+     * A transport that keeps payloads itself (in a transaction it writes later) must return false: its
+     * blocks then always stay in the heap.
+     */
+    default boolean spoolable() {
+        return true;
+    }
+
+    /**
      * The input ended (bounded run, {@code stop --drain}): the next checkpoint is the last one, and what
      * it covers must be made deliverable by it. Called on the task thread before that checkpoint.
      */

@@ -44,14 +44,25 @@ public final class DeadLetterStore {
             long lastAttemptMillis,
             long deadLetteredMillis) {}
 
-    /** Writes payload then manifest; returns the manifest path. */
+    /** Where the payload comes from when it is not in memory. */
+    interface PayloadSource {
+        void copyTo(OutputStream out) throws IOException;
+    }
+
+    /** Writes payload then manifest; returns the manifest path. Blocking: not on the task thread. */
     public Path write(StagedBlock block, Entry entry) throws IOException {
+        byte[] payload = block.payload();
+        return write(block, entry, out -> out.write(payload));
+    }
+
+    /** The same, the payload streamed from {@code source} (a spooled block: never whole in the heap). */
+    Path write(StagedBlock block, Entry entry, PayloadSource source) throws IOException {
         String base = baseName(block);
         Path payloadPath = new Path(root, base + PAYLOAD_SUFFIX);
         Path manifestPath = new Path(root, base + MANIFEST_SUFFIX);
         FileSystem fs = root.getFileSystem();
         try (OutputStream out = fs.create(payloadPath, FileSystem.WriteMode.OVERWRITE)) {
-            out.write(block.payload());
+            source.copyTo(out);
         }
         try (OutputStream out = fs.create(manifestPath, FileSystem.WriteMode.OVERWRITE);
                 JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
@@ -72,7 +83,7 @@ public final class DeadLetterStore {
             json.writeStringField("dead_lettered_at", time(entry.deadLetteredMillis()));
             json.writeStringField("delivery_key", block.deliveryKey());
             json.writeStringField("payload_file", payloadPath.getName());
-            json.writeNumberField("payload_bytes", block.payload().length);
+            json.writeNumberField("payload_bytes", block.payloadLength());
             json.writeStringField("content_encoding", block.contentEncoding());
             json.writeEndObject();
         }

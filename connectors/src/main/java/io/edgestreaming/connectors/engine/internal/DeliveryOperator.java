@@ -1,7 +1,6 @@
 package io.edgestreaming.connectors.engine.internal;
 
 import io.edgestreaming.connectors.Block;
-import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
@@ -12,21 +11,20 @@ import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.RejectedExecutionException;
 import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
@@ -51,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * <p>Life of a block: {@link #processElement} prepares it (exact payload + delivery key) and holds it
  * unstaged; {@link #snapshotState} stages it under the checkpoint id (and writes every undelivered
  * block into the snapshot); {@link #notifyCheckpointComplete} moves blocks staged at or before that id
- * to their destination's queue; {@link #dispatch} sends them asynchronously within the destination's
- * concurrency and circuit-breaker limits; the outcome comes back as a mailbox mail
- * ({@link #onOutcome}), so all state is touched on the task thread only. Blocks staged by the savepoint
+ * to their destination's queue; the {@link DeliveryEngine} sends them asynchronously within the
+ * destination's concurrency and circuit-breaker limits and the subtask's memory budget (spooling what
+ * does not fit); outcomes and I/O results come back as mailbox mails, so all state is touched on the
+ * task thread only. This class keeps the checkpoint life cycle. Blocks staged by the savepoint
  * of {@code flink stop} (synchronous, no drain) are not released by its notification: they are in the
  * savepoint, so the job restored from it sends them (see {@link #stopSavepoints}).
  *
@@ -76,20 +75,19 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     static final String TRANSPORT_STATE_NAME = "transport-state-union";
     /** Split-redistributed transport state of checkpoints taken before it became union state. */
     static final String LEGACY_TRANSPORT_STATE_NAME = "transport-state";
-    private static final int MAX_REASON = 1000;
-    /** Retry-After beyond this is capped: a wrong header must not park a destination for days. */
-    private static final long MAX_RETRY_AFTER_MILLIS = Duration.ofHours(1).toMillis();
 
     private final String endpointType;
     private final TransportFactory transportFactory;
     private final DeliveryConfig delivery;
     private final String deadLetterPath;
     private final Map<Long, Endpoint> endpointsByStream;
+    /** Delivery operators per slot that hold blocks: one per endpoint type in use. */
+    private final int endpointTypesInUse;
     private final DeliveryOperatorFactory.Options options;
     private final transient MailboxExecutor mailbox;
 
     private transient Transport transport;
-    private transient DeadLetterStore deadLetters;
+    private transient DeliveryEngine engine;
     private transient Backoff backoff;
     private transient ListState<Pending> state;
     private transient ListState<byte[]> transportState;
@@ -107,10 +105,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     /** The last stop savepoint that completed: a late notification of an older checkpoint releases nothing. */
     private transient long stopSavepointCompleted;
     private transient Map<String, Destination> destinations;
-    private transient long order;
     private transient boolean finished;
-    private transient boolean draining;
-    private transient boolean closed;
 
     DeliveryOperator(
             StreamOperatorParameters<Void> parameters,
@@ -126,24 +121,30 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.deadLetterPath = config.deadLetter().blocksPath();
         this.options = options;
         Map<Long, Endpoint> endpoints = new HashMap<>();
+        Set<String> types = new HashSet<>();
         for (StreamConfig stream : config.streams()) {
             endpoints.put(stream.id(), stream.endpoint());
+            types.add(stream.endpoint().endpointType());
         }
         this.endpointsByStream = endpoints;
+        this.endpointTypesInUse = Math.max(1, types.size());
     }
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         transport = transportFactory.create(delivery);
-        deadLetters = new DeadLetterStore(deadLetterPath);
         backoff = new Backoff(delivery.initialBackoff(), delivery.maxBackoff());
-        pending = new LinkedHashMap<>();
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        engine = new DeliveryEngine(endpointType, transport, delivery, endpointsByStream, options, mailbox,
+                getProcessingTimeService(), getMetricGroup(), deadLetterPath, delivery.spoolPathOr(deadLetterPath),
+                memoryBudget(), "delivery-io-" + endpointType + "-" + subtask);
+        pending = engine.pending;
+        destinations = engine.destinations;
         unstaged = new ArrayList<>();
         staged = new TreeMap<>();
         stopSavepoints = new TreeSet<>();
         stopSavepointCompleted = Long.MIN_VALUE;
-        destinations = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
         transportState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>(TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
@@ -170,12 +171,10 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             // Whatever a restored snapshot holds is covered by a completed checkpoint (the restored
             // one): deliverable now, with the key and bytes fixed when it was staged.
             List<StagedBlock> restored = new ArrayList<>();
-            long now = now();
+            long now = engine.now();
             for (Pending p : state.get()) {
-                if (pending.putIfAbsent(p.key(), p) == null) {
-                    Destination d = destination(p.block.destinationId());
-                    d.pendingBlocks++;
-                    d.pendingBytes += p.bytes();
+                if (!pending.containsKey(p.key())) {
+                    engine.add(p);
                     if (!p.refused()) {
                         restored.add(p.block);
                     }
@@ -183,24 +182,38 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             }
             transport.restore(restored);
             for (Pending p : new ArrayList<>(pending.values())) {
-                release(p, now);
                 if (!p.refused() && !p.lastReason.isEmpty()) {
                     // Rebuild the retry schedule of blocks that had failed (timers are not part of
                     // checkpoints). One merely in flight at the snapshot goes again at once.
                     p.nextAttemptMillis = Math.max(now, p.lastAttemptMillis + backoff.delayMillis(p.attempts));
                 }
+                release(p, now);
             }
             LOG.info("Delivery ({}): restored {} undelivered block(s) from checkpoint {}", endpointType, restored.size(),
                     context.getRestoredCheckpointId().orElse(-1));
         }
     }
 
+    /**
+     * {@code delivery.memory_budget}, or {@link MemoryBudget#derive} from the heap, the TaskManager's slots
+     * ({@code taskmanager.numberOfTaskSlots} of the task's configuration) and the endpoint types in use.
+     */
+    private long memoryBudget() {
+        if (delivery.memoryBudget() != DeliveryConfig.DERIVED_MEMORY_BUDGET) {
+            return delivery.memoryBudget();
+        }
+        int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
+                .get(TaskManagerOptions.NUM_TASK_SLOTS);
+        long budget = MemoryBudget.derive(Runtime.getRuntime().maxMemory(), slots, endpointTypesInUse);
+        LOG.info("Delivery ({}): memory budget {} bytes ({}% of the heap / {} slot(s) / {} endpoint type(s) in use)",
+                endpointType, budget, (int) (MemoryBudget.HEAP_FRACTION * 100), slots, endpointTypesInUse);
+        return budget;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
-        for (Destination d : destinations.values()) {
-            dispatch(d);
-        }
+        engine.dispatchAll();
     }
 
     @Override
@@ -211,7 +224,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             deadLetterUnprepared(block, "unknown", "unknown", "stream " + block.streamId() + " is not in the configuration");
             return;
         }
-        Destination d = destination(endpoint.destinationId());
+        Destination d = engine.destination(endpoint.destinationId());
         Prepared prepared;
         try {
             prepared = transport.prepare(block, endpoint);
@@ -225,29 +238,27 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             return; // the very same bytes with the same identity are already pending
         }
         Pending p = new Pending(staged);
-        if (d.pendingBlocks >= delivery.maxPendingBlocksPerDestination()
-                || d.pendingBytes + p.bytes() > delivery.maxPendingBytesPerDestination()) {
-            String reason = "pending bound of the destination exceeded (" + d.pendingBlocks + " blocks, "
-                    + d.pendingBytes + " bytes pending; limits " + delivery.maxPendingBlocksPerDestination() + " blocks, "
-                    + delivery.maxPendingBytesPerDestination() + " bytes)";
+        // Blocks waiting for their checkpoint do not count: only what the destination failed to take.
+        String refusal = engine.backlogRefusal(d, p.bytes());
+        if (refusal != null) {
             if (!options.checkpointingEnabled()) {
-                deadLetter(d, p, endpoint, reason);
+                engine.add(p);
+                engine.deadLetter(d, p, endpoint, refusal);
                 return;
             }
             // Not yet: a failure before a checkpoint covers it replays the block, which may then be
             // accepted and delivered. Held (never sent) until that checkpoint completes.
-            p.deadLetterReason = reason;
+            p.deadLetterReason = refusal;
         }
-        pending.put(p.key(), p);
-        d.pendingBlocks++;
-        d.pendingBytes += p.bytes();
+        engine.add(p);
         if (options.checkpointingEnabled()) {
             unstaged.add(p);
         } else {
             // No checkpoint will ever come: nothing to wait for (and no exactly-once either).
-            makeDeliverable(p, now());
+            engine.makeDeliverable(p, engine.now());
             dispatch(d);
         }
+        engine.awaitBudget();
     }
 
     /** Notes a stop savepoint's id: only here does Flink tell an operator what kind of snapshot it takes. */
@@ -279,6 +290,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         }
         state.update(new ArrayList<>(pending.values()));
         transportState.update(transport.snapshotState(checkpointId));
+        engine.checkpointTaken(checkpointId);
     }
 
     @Override
@@ -303,7 +315,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             }
         } else {
             NavigableMap<Long, List<Pending>> covered = staged.headMap(checkpointId, true);
-            long now = now();
+            long now = engine.now();
             for (List<Pending> blocks : covered.values()) {
                 for (Pending p : blocks) {
                     if (pending.get(p.key()) == p) {
@@ -319,6 +331,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         for (Destination d : destinations.values()) {
             dispatch(d);
         }
+        engine.checkpointCompleted(checkpointId);
         if (finished && unstaged.isEmpty() && staged.isEmpty()) {
             // The final checkpoint of a bounded input: the task ends when this returns, so drain now.
             drain();
@@ -345,8 +358,10 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     @Override
     public void close() throws Exception {
-        closed = true;
         try {
+            if (engine != null) {
+                engine.close();
+            }
             if (transport != null) {
                 transport.close();
             }
@@ -359,185 +374,16 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     /** A block whose checkpoint completed: deliverable, or dead-lettered if refused at arrival. */
     private void release(Pending p, long now) {
-        if (p.refused()) {
-            deadLetter(destination(p.block.destinationId()), p, endpointsByStream.get(p.block.streamId()), p.deadLetterReason);
-        } else {
-            makeDeliverable(p, now);
-        }
+        engine.release(p, now);
     }
 
-    private void makeDeliverable(Pending p, long now) {
-        Destination d = destination(p.block.destinationId());
-        if (p.deliverableSinceMillis == 0) {
-            p.deliverableSinceMillis = now;
-        }
-        p.order = order++;
-        d.ready.add(p);
-    }
-
-    /** Sends what the destination's limits allow now; schedules a wake-up for what must wait. */
     private void dispatch(Destination d) {
-        if (closed) {
-            return;
-        }
-        long now = now();
-        if (d.pausedUntilMillis > now) {
-            expireWhilePaused(d, now);
-            schedule(d, d.pausedUntilMillis);
-            return;
-        }
-        int limit = d.consecutiveFailures > 0 ? 1 : options.maxInFlightPerDestination();
-        while (d.inFlight < limit && !d.ready.isEmpty()) {
-            Pending p = d.ready.peek();
-            if (p.nextAttemptMillis > now) {
-                schedule(d, p.nextAttemptMillis);
-                return;
-            }
-            d.ready.poll();
-            if (expired(p, now) && transport.abandon(p.block)) {
-                deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
-                        + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
-                continue;
-            }
-            send(d, p, now);
-        }
+        engine.dispatch(d);
     }
 
-    private void send(Destination d, Pending p, long now) {
-        Endpoint endpoint = endpointsByStream.get(p.block.streamId());
-        if (endpoint == null || !endpoint.destinationId().equals(d.id)) {
-            if (transport.abandon(p.block)) {
-                deadLetter(d, p, endpoint, endpoint == null
-                        ? "stream " + p.block.streamId() + " is no longer in the configuration"
-                        : "the stream's endpoint changed since the block was staged");
-                return;
-            }
-            // In a transaction of a completed checkpoint: it lands where it was staged; learn the outcome.
-            endpoint = null;
-        }
-        p.attempts++;
-        p.lastAttemptMillis = now;
-        if (p.firstAttemptMillis == 0) {
-            p.firstAttemptMillis = now;
-        }
-        p.inFlight = true;
-        d.inFlight++;
-        CompletableFuture<Outcome> future;
-        try {
-            future = transport.deliver(p.block, endpoint);
-        } catch (RuntimeException e) {
-            future = CompletableFuture.completedFuture(Outcome.retry("transport failed: " + e.getClass().getSimpleName()));
-        }
-        future.whenComplete((outcome, error) -> {
-            try {
-                mailbox.execute(() -> onOutcome(d, p, outcome, error), "delivery outcome");
-            } catch (RejectedExecutionException e) {
-                // The task is closing: the block is still in the last snapshot and is re-delivered
-                // (same key, same bytes) after the restore.
-                LOG.debug("Delivery outcome of {} dropped: task closing", p.block.blockId());
-            }
-        });
-    }
-
-    private void onOutcome(Destination d, Pending p, Outcome outcome, Throwable error) {
-        p.inFlight = false;
-        d.inFlight--;
-        if (pending.get(p.key()) != p) {
-            dispatch(d);
-            return;
-        }
-        if (error != null) {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            outcome = Outcome.retry("transport failed: " + cause.getClass().getSimpleName());
-        }
-        long now = now();
-        switch (outcome.kind()) {
-            case DELIVERED -> {
-                remove(d, p);
-                d.deliveredBlocks.inc();
-                d.deliveredBytes.inc(p.bytes());
-                if (d.consecutiveFailures > 0) {
-                    LOG.info("Destination {} recovered after {} failed attempt(s)", d.id, d.consecutiveFailures);
-                }
-                d.consecutiveFailures = 0;
-                d.pausedUntilMillis = 0;
-            }
-            case PERMANENT -> deadLetter(d, p, endpointsByStream.get(p.block.streamId()), truncate(outcome.reason()));
-            case RETRY -> {
-                d.retries.inc();
-                p.lastReason = truncate(outcome.reason());
-                if (expired(p, now) && transport.abandon(p.block)) {
-                    deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
-                            + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
-                    break;
-                }
-                long retryAfter = outcome.retryAfter() == null ? 0 : Math.min(outcome.retryAfter().toMillis(), MAX_RETRY_AFTER_MILLIS);
-                p.nextAttemptMillis = now + Math.max(retryAfter, backoff.delayMillis(p.attempts));
-                p.order = order++;
-                d.ready.add(p);
-                d.consecutiveFailures++;
-                long pause = Math.max(retryAfter, backoff.delayMillis(d.consecutiveFailures));
-                d.pausedUntilMillis = Math.max(d.pausedUntilMillis, now + pause);
-                if (d.consecutiveFailures == 1 || LOG.isDebugEnabled()) {
-                    LOG.warn("Destination {} failing ({}); pausing it {} ms, other destinations unaffected", d.id, p.lastReason, pause);
-                }
-            }
-        }
-        dispatch(d);
-    }
-
-    /** A block that waited longer than max_retry_duration behind an open circuit goes to dead-letter. */
-    private void expireWhilePaused(Destination d, long now) {
-        if (d.ready.isEmpty()) {
-            return;
-        }
-        List<Pending> expired = null;
-        for (Pending p : d.ready) {
-            if (expired(p, now) && transport.abandon(p.block)) {
-                (expired == null ? expired = new ArrayList<>() : expired).add(p);
-            }
-        }
-        if (expired != null) {
-            for (Pending p : expired) {
-                d.ready.remove(p);
-                deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered within max_retry_duration "
-                        + delivery.maxRetryDuration() + " (" + p.attempts + " attempts; last: " + p.lastReason + ")");
-            }
-        }
-    }
-
-    private boolean expired(Pending p, long now) {
-        if (draining) {
-            return false; // drain() applies its own deadline
-        }
-        return p.deliverableSinceMillis > 0 && now - p.deliverableSinceMillis >= delivery.maxRetryDuration().toMillis();
-    }
-
-    private void schedule(Destination d, long at) {
-        if (draining || closed) {
-            return; // drain() polls; timers no longer fire once input ended
-        }
-        long now = now();
-        if (d.timerAtMillis <= at && d.timerAtMillis > now) {
-            return; // an earlier wake-up is already registered and will reschedule
-        }
-        d.timerAtMillis = at;
-        getProcessingTimeService().registerTimer(at, timestamp -> {
-            if (d.timerAtMillis == at) {
-                d.timerAtMillis = Long.MAX_VALUE;
-            }
-            dispatch(d);
-        });
-    }
-
-    /**
-     * Delivers or dead-letters everything pending before the task ends (bounded input). Timers are
-     * stopped by then, so this loop polls the mailbox for outcomes and re-dispatches by itself.
-     */
+    /** Delivers or dead-letters everything pending before the task ends (bounded input). */
     private void drain() throws Exception {
-        draining = true;
-        long deadline = System.currentTimeMillis() + options.drainTimeout().toMillis();
-        long now = now();
+        long now = System.currentTimeMillis();
         for (Pending p : unstaged) {
             release(p, now);
         }
@@ -550,61 +396,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             }
         }
         staged.clear();
-        if (!pending.isEmpty()) {
-            LOG.info("Delivery ({}): input ended, draining {} pending block(s)", endpointType, pending.size());
-        }
-        while (!pending.isEmpty()) {
-            now = now();
-            boolean pastDeadline = now >= deadline;
-            for (Destination d : destinations.values()) {
-                if (pastDeadline) {
-                    while (!d.ready.isEmpty()) {
-                        Pending p = d.ready.poll();
-                        deadLetter(d, p, endpointsByStream.get(p.block.streamId()), "not delivered before the bounded input ended"
-                                + " (drain timeout " + options.drainTimeout() + ", " + p.attempts + " attempts; last: " + p.lastReason + ")");
-                    }
-                } else {
-                    dispatch(d);
-                }
-            }
-            if (!pending.isEmpty() && !mailbox.tryYield()) {
-                Thread.sleep(2);
-            }
-        }
-        draining = false;
-    }
-
-    private Destination destination(String id) {
-        return destinations.computeIfAbsent(id, k -> new Destination(k, getMetricGroup()));
-    }
-
-    private void remove(Destination d, Pending p) {
-        if (pending.remove(p.key()) != null) {
-            d.pendingBlocks--;
-            d.pendingBytes -= p.bytes();
-        }
-    }
-
-    private void deadLetter(Destination d, Pending p, Endpoint endpoint, String reason) {
-        DeadLetterStore.Entry entry = new DeadLetterStore.Entry(
-                endpoint == null ? endpointType : endpoint.endpointType(),
-                endpoint == null ? d.id : endpoint.describe(),
-                reason,
-                p.attempts,
-                p.firstAttemptMillis,
-                p.lastAttemptMillis,
-                System.currentTimeMillis());
-        try {
-            deadLetters.write(p.block, entry);
-        } catch (Exception e) {
-            // Our own store is down: fail loudly rather than lose the block. The restart restores it
-            // from the last checkpoint (or the upstream replays it).
-            throw new IllegalStateException("cannot write block " + p.block.blockId() + " to the dead-letter store "
-                    + deadLetterPath + ": " + e.getMessage(), e);
-        }
-        remove(d, p);
-        d.deadLettered.inc();
-        LOG.warn("Block {} ({} records) to {} dead-lettered: {}", p.block.blockId(), p.block.recordCount(), entry.destination(), reason);
+        engine.drain();
     }
 
     private void deadLetterUnprepared(Block block, String destinationId, String destination, String reason) throws Exception {
@@ -612,22 +404,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         String key = block.blockId() + ":" + HexFormat.of().formatHex(digest, 0, 16);
         StagedBlock staged = new StagedBlock(block.streamId(), block.dataSource(), block.domain(), block.sequence(),
                 block.recordCount(), destinationId, block.records(), key, Prepared.IDENTITY);
-        Pending p = new Pending(staged);
-        Destination d = destination(destinationId);
-        DeadLetterStore.Entry entry = new DeadLetterStore.Entry(endpointType, destination, truncate(reason), 0, 0, 0, System.currentTimeMillis());
-        deadLetters.write(p.block, entry);
-        d.deadLettered.inc();
-        LOG.warn("Block {} ({} records) to {} dead-lettered: {}", block.blockId(), block.recordCount(), destination, entry.reason());
-    }
-
-    private static String truncate(String reason) {
-        String r = reason == null ? "" : reason;
-        return r.length() <= MAX_REASON ? r : r.substring(0, MAX_REASON) + "...";
-    }
-
-    private long now() {
-        // The drain loop runs after timers stopped; it keeps time by the wall clock.
-        return draining ? System.currentTimeMillis() : getProcessingTimeService().getCurrentProcessingTime();
+        if (!pending.containsKey(key)) {
+            engine.deadLetterAtOnce(new Pending(staged), destination, reason);
+        }
     }
 
     // Visible for tests.
@@ -643,4 +422,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         return destinations.get(id);
     }
 
+    DeliveryEngine engineView() {
+        return engine;
+    }
 }

@@ -16,7 +16,10 @@ import org.apache.flink.core.memory.DataOutputView;
 final class PendingSerializer extends TypeSerializerSingleton<Pending> {
     private static final long serialVersionUID = 1L;
     static final PendingSerializer INSTANCE = new PendingSerializer();
-    private static final int VERSION = 2; // 2: + deadLetterReason
+    // 2: + deadLetterReason; 3: the payload inline or, once spooled, its spool handle instead
+    private static final int VERSION = 3;
+    private static final byte INLINE = 0;
+    private static final byte SPOOLED = 1;
     private static final DataSource[] SOURCES = DataSource.values();
 
     @Override
@@ -32,6 +35,7 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
     @Override
     public Pending copy(Pending from) {
         Pending copy = new Pending(from.block); // the block itself is immutable
+        copy.spooled = from.spooled;
         copy.stagedAt = from.stagedAt;
         copy.attempts = from.attempts;
         copy.firstAttemptMillis = from.firstAttemptMillis;
@@ -64,8 +68,17 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
         out.writeUTF(b.destinationId());
         out.writeUTF(b.deliveryKey());
         out.writeUTF(b.contentEncoding());
-        out.writeInt(b.payload().length);
-        out.write(b.payload());
+        if (p.spooled != null) {
+            // Only once its spool write was confirmed: the snapshot keeps where the bytes are.
+            out.writeByte(SPOOLED);
+            out.writeInt(p.spooled.length());
+            out.writeUTF(p.spooled.path());
+            out.writeInt(p.spooled.crc());
+        } else {
+            out.writeByte(INLINE);
+            out.writeInt(b.payload().length);
+            out.write(b.payload());
+        }
         out.writeLong(p.stagedAt);
         out.writeInt(p.attempts);
         out.writeLong(p.firstAttemptMillis);
@@ -78,7 +91,7 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
     @Override
     public Pending deserialize(DataInputView in) throws IOException {
         int version = in.readInt();
-        if (version != 1 && version != VERSION) {
+        if (version < 1 || version > VERSION) {
             throw new IOException("unknown delivery state entry version " + version);
         }
         long streamId = in.readLong();
@@ -89,9 +102,22 @@ final class PendingSerializer extends TypeSerializerSingleton<Pending> {
         String destinationId = in.readUTF();
         String key = in.readUTF();
         String encoding = in.readUTF();
-        byte[] payload = new byte[in.readInt()];
-        in.readFully(payload);
-        Pending p = new Pending(new StagedBlock(streamId, source, domain, sequence, records, destinationId, payload, key, encoding));
+        byte kind = version >= 3 ? in.readByte() : INLINE;
+        Pending p;
+        if (kind == SPOOLED) {
+            int length = in.readInt();
+            SpoolHandle handle = new SpoolHandle(in.readUTF(), length, in.readInt());
+            // The engine reads the bytes back when the destination is ready for them.
+            p = new Pending(StagedBlock.withoutPayload(streamId, source, domain, sequence, records, destinationId, length, key,
+                    encoding));
+            p.spooled = handle;
+        } else if (kind == INLINE) {
+            byte[] payload = new byte[in.readInt()];
+            in.readFully(payload);
+            p = new Pending(new StagedBlock(streamId, source, domain, sequence, records, destinationId, payload, key, encoding));
+        } else {
+            throw new IOException("unknown payload kind " + kind + " in delivery state entry");
+        }
         p.stagedAt = in.readLong();
         p.attempts = in.readInt();
         p.firstAttemptMillis = in.readLong();
