@@ -721,8 +721,16 @@ final class DeliveryEngine implements AutoCloseable {
         return truncate(cause.getClass().getSimpleName() + ": " + cause.getMessage());
     }
 
-    /** I/O calls submitted and not yet handed back (for tests). */
+    // Visible for tests.
     int ioOutstanding() {
         return io.outstanding();
+    }
+
+    long spoolFilesMissing() {
+        return spoolFilesMissing.getCount();
+    }
+
+    long deadLetterFailures() {
+        return deadLetterFailures.getCount();
     }
 }

@@ -138,6 +138,51 @@ public final class DeliveryHarness implements AutoCloseable {
         return ((DeliveryOperator) harness.getOperator()).destinationView(id);
     }
 
+    private DeliveryEngine engine() {
+        return ((DeliveryOperator) harness.getOperator()).engineView();
+    }
+
+    /** The subtask's memory budget for undelivered blocks (bytes). */
+    public long memoryBudget() {
+        return engine().budget().limit();
+    }
+
+    /** Payload bytes of undelivered blocks in the heap now (the engine's own accounting, metric heldBytes). */
+    public long heldBytes() {
+        return engine().budget().heldBytes;
+    }
+
+    /** Payload bytes of undelivered blocks on the spool now (metric spooledBytes). */
+    public long spooledBytes() {
+        return engine().budget().spooledBytes;
+    }
+
+    /** The same per destination (0 if it has none). */
+    public long heldBytes(String destinationId) {
+        Destination d = destination(destinationId);
+        return d == null ? 0 : d.heldBytes;
+    }
+
+    public long spooledBytes(String destinationId) {
+        Destination d = destination(destinationId);
+        return d == null ? 0 : d.spooledBytes;
+    }
+
+    /** Spooled blocks whose file was gone when read back (metric spoolFilesMissing). */
+    public long spoolFilesMissing() {
+        return engine().spoolFilesMissing();
+    }
+
+    /** Dead-letter writes that failed and were retried (metric deadLetterFailures). */
+    public long deadLetterFailures() {
+        return engine().deadLetterFailures();
+    }
+
+    /** Runs mails until the engine's I/O (spool, dead-letter store) has handed back every result. */
+    public boolean awaitIo(Duration timeout) throws Exception {
+        return runMailsUntil(() -> engine().ioOutstanding() == 0, timeout);
+    }
+
     /** Runs mails (delivery outcomes) until the condition holds; false on timeout. */
     public boolean runMailsUntil(BooleanSupplier condition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
