@@ -160,6 +160,79 @@ class HttpOutageSpoolTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aRestoreFromACheckpointWhoseBlocksAreSpooledDeliversThemWithTheSameKeyAndBytes() throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        long budget = 64 * 1024;
+        try (HttpReceiver receiver = HttpReceiver.start();
+                io.edgestreaming.connectors.LogCapture log = io.edgestreaming.connectors.LogCapture.open()) {
+            receiver.respondWith(503);
+            DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofMillis(400),
+                    Duration.ofMinutes(10), 10_000, 64L << 20, budget, spoolDir.toUri().toString());
+            JobConfig config = job(dir.resolve("dead-letter"), delivery, stream(1, http(receiver.url("/restore"))));
+            List<Block> blocks = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                blocks.add(block(1, i));
+            }
+            long payload = blocks.stream().mapToLong(b -> b.records().length).sum();
+            org.apache.flink.runtime.checkpoint.OperatorSubtaskState checkpoint2;
+            long spooled;
+            int spooledBlocks;
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                for (Block b : blocks) {
+                    h.process(b);
+                }
+                h.snapshot(1);
+                h.complete(1);
+                assertThat(h.awaitIo(WAIT)).isTrue();
+                h.runMailsFor(Duration.ofMillis(200));
+                assertThat(h.awaitIo(WAIT)).isTrue();
+                spooled = h.spooledBytes();
+                spooledBlocks = h.spooledBlocks();
+                assertThat(spooled).as("most of the %s bytes are on the spool", payload).isGreaterThan(payload - budget - 1);
+                checkpoint2 = h.snapshot(2);
+            } // the "crash": checkpoint 2 is the latest
+            // Handles instead of payloads: the checkpoint shrank by (nearly) what is spooled.
+            assertThat(checkpoint2.getStateSize()).as("checkpoint size").isLessThan(payload - spooled + 30 * 300L);
+            assertThat(files(spoolDir)).hasSize(spooledBlocks);
+
+            receiver.respondWith(200);
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), checkpoint2)) {
+                assertThat(h.spooledBytes()).isEqualTo(spooled);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(50));
+                    h.advance(Duration.ofMillis(250));
+                }
+                assertThat(h.pending()).isZero();
+                h.snapshot(3);
+                h.complete(3);
+                assertThat(h.awaitIo(WAIT)).isTrue();
+            }
+            assertThat(files(spoolDir)).as("deleted once checkpoint 3 (after the deliveries) completed").isEmpty();
+            assertThat(receiver.deliveredBlocks()).hasSize(30);
+            assertThat(receiver.conflictingRepeats()).isEmpty();
+            for (Block b : blocks) {
+                HttpReceiver.Request r = receiver.deliveredBlocks().stream()
+                        .filter(x -> x.idempotencyKey().equals(HttpTransport.idempotencyKey(b.blockId(), b.records())))
+                        .findFirst().orElseThrow();
+                assertThat(r.decodedBody()).isEqualTo(b.records());
+            }
+
+            // Restoring the OLDER checkpoint 2 again: its spooled blocks' files are gone (they were
+            // delivered): taken as delivered, with a WARN and a count; the ones inline are re-sent (repeats).
+            int requests = receiver.requests().size();
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), checkpoint2)) {
+                assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+                assertThat(h.spoolFilesMissing()).isEqualTo(spooledBlocks);
+            }
+            assertThat(receiver.requests().size() - requests).isEqualTo(30 - spooledBlocks);
+            assertThat(receiver.conflictingRepeats()).isEmpty();
+            assertThat(receiver.deliveredBlocks()).hasSize(30);
+            assertThat(log.matching("spool file of block", "is gone", "taken as delivered")).isNotEmpty();
+        }
+    }
+
     /** Samples the engine's heap accounting; never stops the mail loop. */
     private boolean sample(DeliveryHarness h, String when) {
         long held = h.heldBytes();

@@ -72,6 +72,16 @@ public final class DeliveryHarness implements AutoCloseable {
         return open(h, restore);
     }
 
+    /** A fresh subtask on a TaskManager with this configuration (e.g. {@code taskmanager.numberOfTaskSlots}). */
+    public static DeliveryHarness openOnTaskManager(JobConfig config, TransportFactory transport,
+            org.apache.flink.configuration.Configuration taskManager) throws Exception {
+        MockEnvironment env = new MockEnvironmentBuilder().setTaskName("MockTask").setManagedMemorySize(3 * 1024 * 1024)
+                .setInputSplitProvider(new MockInputSplitProvider()).setBufferSize(1024)
+                .setTaskManagerRuntimeInfo(new org.apache.flink.runtime.util.TestingTaskManagerRuntimeInfo(taskManager)).build();
+        return open(new OneInputStreamOperatorTestHarness<>(new DeliveryOperatorFactory(config, transport,
+                new DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), true)), BlockSerializer.INSTANCE, env), null);
+    }
+
     private static DeliveryHarness open(OneInputStreamOperatorTestHarness<Block, Void> h, OperatorSubtaskState restore)
             throws Exception {
         h.setProcessingTime(System.currentTimeMillis());
@@ -166,6 +176,15 @@ public final class DeliveryHarness implements AutoCloseable {
     public long spooledBytes(String destinationId) {
         Destination d = destination(destinationId);
         return d == null ? 0 : d.spooledBytes;
+    }
+
+    /** Blocks on the spool now, all destinations. */
+    public int spooledBlocks() {
+        int n = 0;
+        for (Destination d : ((DeliveryOperator) harness.getOperator()).engineView().destinations.values()) {
+            n += d.spooledBlocks;
+        }
+        return n;
     }
 
     /** Spooled blocks whose file was gone when read back (metric spoolFilesMissing). */
