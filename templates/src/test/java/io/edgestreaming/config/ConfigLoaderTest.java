@@ -302,4 +302,30 @@ class ConfigLoaderTest {
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
                         missing + ": cannot read the configuration: the file does not exist"));
     }
+
+    @Test
+    void theMemoryBudgetAndTheSpoolPathAreOptional() throws Exception {
+        DeliveryConfig derived = parse(MINIMAL).delivery();
+        assertThat(derived.memoryBudget()).isEqualTo(DeliveryConfig.DERIVED_MEMORY_BUDGET);
+        assertThat(derived.spoolPath()).isNull();
+        assertThat(derived.spoolPathOr("file:///tmp/dl")).isEqualTo("file:///tmp/spool");
+
+        DeliveryConfig set = parse(MINIMAL + "delivery: {memory_budget: 268435456, spool_path: 's3://spool-bucket/edge'}\n")
+                .delivery();
+        assertThat(set.memoryBudget()).isEqualTo(256L << 20);
+        assertThat(set.spoolPathOr("file:///tmp/dl")).isEqualTo("s3://spool-bucket/edge");
+    }
+
+    @Test
+    void theDefaultSpoolIsTheDeadLetterStoresSibling() {
+        assertThat(DeliveryConfig.spoolPathBeside("s3://edge-streaming-flink/dead-letter/blocks"))
+                .isEqualTo("s3://edge-streaming-flink/dead-letter/spool");
+        assertThat(DeliveryConfig.spoolPathBeside("s3://edge-streaming-flink/dead-letter/blocks/"))
+                .isEqualTo("s3://edge-streaming-flink/dead-letter/spool");
+        assertThat(DeliveryConfig.spoolPathBeside("file:///var/lib/edge/dead-letter")).isEqualTo("file:///var/lib/edge/spool");
+        assertThat(DeliveryConfig.spoolPathBeside("s3://bucket")).isEqualTo("s3://bucket/spool");
+        assertThat(DeliveryConfig.spoolPathBeside("s3://bucket/")).isEqualTo("s3://bucket/spool");
+        assertThat(DeliveryConfig.spoolPathBeside("s3://bucket/x/spool")).isEqualTo("s3://bucket/x/spool-spool");
+        assertThat(DeliveryConfig.spoolPathBeside("file:/tmp/dl")).isEqualTo("file:/tmp/spool");
+    }
 }

@@ -104,6 +104,24 @@ class ConfigRefusalsTest {
     }
 
     @Test
+    void theMemoryBudgetAndTheSpoolAreCheckedAtLoadEachProblemAtItsPath() {
+        assertThat(problems(MINIMAL + "delivery: {memory_budget: 1000, spool_path: spool, max_pending_blocks: 3}\n"))
+                .containsExactlyInAnyOrder(
+                        "delivery.memory_budget: must be between 1048576 and 9223372036854775807, was 1000",
+                        "delivery.spool_path: must be a URI with a scheme (file:///var/lib/edge/dead-letter, s3://bucket/prefix),"
+                                + " was 'spool'",
+                        "delivery.max_pending_blocks: unknown key (did you mean max_pending_blocks_per_destination?)");
+        assertThat(problems(MINIMAL + "delivery: {memory_budget: 2000000}\n")).containsExactly(
+                "delivery.memory_budget: must be at least the largest block (5000000 bytes, streams[0]), was 2000000");
+        assertThat(problems(MINIMAL + "delivery: {memory_budget: 64MB}\n")).containsExactly(
+                "delivery.memory_budget: must be an integer, was a string");
+        assertThat(problems(MINIMAL + "delivery: {spool_path: 's3://key:secret@bucket/spool'}\n")).containsExactly(
+                "delivery.spool_path: must not carry credentials (user:password@)");
+        assertThat(problems(MINIMAL + "delivery: {spool_path: 'file:///tmp/dl/'}\n")).containsExactly(
+                "delivery.spool_path: must differ from dead_letter.blocks_path (spooled blocks are not dead letters)");
+    }
+
+    @Test
     void missingRequiredKeysAreRefused() {
         assertThat(problems("checkpoint_interval: 5s\n")).containsExactly(
                 "source: is required", "dead_letter: is required", "streams: is required (a list of streams)");

@@ -89,7 +89,9 @@ class ExampleConfigTest {
         assertThat(c.streams()).extracting(s -> s.endpoint().endpointType()).containsExactly("standard", "kafka", "s3");
         // The values written there are the defaults, as the comments say.
         assertThat(c.delivery()).isEqualTo(new DeliveryConfig(Duration.ofSeconds(20), Duration.ofSeconds(1),
-                Duration.ofMinutes(5), Duration.ofHours(24), 10_000, 1L << 30));
+                Duration.ofMinutes(5), Duration.ofHours(24), 10_000, 1L << 30, DeliveryConfig.DERIVED_MEMORY_BUDGET,
+                "file:///tmp/edge-streaming/spool"));
+        assertThat(c.delivery().spoolPath()).isEqualTo(DeliveryConfig.spoolPathBeside(c.deadLetter().blocksPath()));
         assertThat(c.streams().get(0).batching()).isEqualTo(new BatchingConfig(2000, Duration.ofSeconds(60), 5_000_000));
         assertThat(((S3Endpoint) c.streams().get(2).endpoint()).secretKey().reveal()).isEqualTo("from-file");
     }
