@@ -233,6 +233,54 @@ class HttpOutageSpoolTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aSpoolSlowerThanTheInputPausesTheInputRatherThanOutgrowTheBudget() throws Exception {
+        SlowFileSystem.delay(Duration.ofMillis(150));
+        Path spoolDir = dir.resolve("slow-spool");
+        long budget = 100 * 1024;
+        try (HttpReceiver receiver = HttpReceiver.start()) {
+            receiver.respondWith(503);
+            DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofMillis(400),
+                    Duration.ofMinutes(10), 10_000, 64L << 20, budget, SlowFileSystem.uri(spoolDir));
+            JobConfig config = job(dir.resolve("dead-letter"), delivery, stream(1, http(receiver.url("/slow-spool"))));
+            List<Block> blocks = new ArrayList<>();
+            long worst = 0;
+            long maxAfterProcess = 0;
+            try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+                for (int i = 0; i < 40; i++) {
+                    Block b = block(1, i);
+                    blocks.add(b);
+                    long start = System.nanoTime();
+                    h.process(b); // 10 KB arrive faster than a 150 ms spool takes them
+                    worst = Math.max(worst, System.nanoTime() - start);
+                    maxAfterProcess = Math.max(maxAfterProcess, h.heldBytes());
+                }
+                System.out.printf("spool of 150 ms per file: max held after an element %d of %d bytes, longest wait of the"
+                        + " input for the spool %d ms%n", maxAfterProcess, budget, worst / 1_000_000);
+                assertThat(maxAfterProcess).as("held after each element").isLessThanOrEqualTo(budget);
+                assertThat(Duration.ofNanos(worst)).as("the input waited for the spool").isGreaterThan(Duration.ofMillis(100));
+                h.snapshot(1);
+                h.complete(1);
+                receiver.respondWith(200);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(50));
+                    h.advance(Duration.ofMillis(250));
+                }
+                assertThat(h.pending()).isZero();
+                h.snapshot(2);
+                h.complete(2);
+                assertThat(h.awaitIo(WAIT)).isTrue();
+            } finally {
+                SlowFileSystem.delay(Duration.ofMillis(30));
+            }
+            assertThat(receiver.deliveredBlocks()).hasSize(40);
+            assertThat(receiver.conflictingRepeats()).isEmpty();
+            assertThat(receiver.deliveredRecords()).containsExactlyInAnyOrderElementsOf(records(blocks, 1));
+            assertThat(files(spoolDir)).isEmpty();
+        }
+    }
+
     /** Samples the engine's heap accounting; never stops the mail loop. */
     private boolean sample(DeliveryHarness h, String when) {
         long held = h.heldBytes();
