@@ -20,17 +20,22 @@
  *       backoff with jitter honouring Retry-After, and a circuit breaker, so a dead destination costs
  *       one probe at a time and never delays the others; outcomes come back through the task mailbox,
  *       so state is only touched on the task thread, and checkpoints never wait for a destination;
- *   <li>retries end after {@code max_retry_duration}, permanent rejections at once, and pending state
- *       per destination is capped: those blocks go to the
- *       {@linkplain io.edgestreaming.connectors.engine.internal.DeadLetterStore dead-letter store}.
+ *   <li>retries end after {@code max_retry_duration}, permanent rejections at once, and a destination's
+ *       backlog (blocks it has not taken since their checkpoint) is capped: those blocks go to the
+ *       {@linkplain io.edgestreaming.connectors.engine.internal.DeadLetterStore dead-letter store};
+ *   <li>undelivered blocks may hold a bounded share of the heap (a memory budget per subtask, shared
+ *       fairly by the destinations): past it the oldest go to a spool beside the dead-letter store and
+ *       checkpoints keep their handles only; spool and dead-letter I/O runs on a few threads of the
+ *       engine, never on the task thread.
  * </ul>
  * Only the {@link io.edgestreaming.connectors.engine.Transport} differs per endpoint type (the shape
  * of Vector's sinks: build a request, send it, classify the answer). Kafka needs a transaction open
  * before the checkpoint: {@link io.edgestreaming.connectors.engine.Transport#stage} is its hook.
  *
  * <h2>Known limits</h2>
- * Pending blocks are operator state on the heap and are written whole into every checkpoint; the
- * per-destination caps bound them. Bounded inputs need Flink's final checkpoint (on by default): the
+ * Pending blocks are operator state; their payloads are on the heap (within the memory budget) or on
+ * the spool, whose files must be reachable from every TaskManager. The per-block bookkeeping (a few
+ * hundred bytes each) stays on the heap: the backlog caps bound it. Bounded inputs need Flink's final checkpoint (on by default): the
  * engine drains (delivers or dead-letters) in that checkpoint's notification, before the task ends.
  */
 package io.edgestreaming.connectors.engine;
