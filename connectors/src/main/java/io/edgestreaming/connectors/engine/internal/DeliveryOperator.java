@@ -243,6 +243,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         d.pendingBytes += p.bytes();
         if (options.checkpointingEnabled()) {
             unstaged.add(p);
+            if (!p.refused()) {
+                transport.accepted(p.block);
+            }
         } else {
             // No checkpoint will ever come: nothing to wait for (and no exactly-once either).
             makeDeliverable(p, now());
