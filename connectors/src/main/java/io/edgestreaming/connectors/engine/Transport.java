@@ -41,6 +41,14 @@ public interface Transport extends AutoCloseable {
     CompletableFuture<Outcome> deliver(StagedBlock block, Endpoint endpoint);
 
     /**
+     * A block the engine now holds (prepared, not refused), before any checkpoint covers it. A transport
+     * may start moving it (Kafka writes it into an open transaction), as long as nothing becomes visible
+     * before {@link #checkpointCompleted} of a checkpoint that covers it; if no such checkpoint completes,
+     * the block comes back after the restore (or from the replay). Must not block nor throw.
+     */
+    default void accepted(StagedBlock block) {}
+
+    /**
      * Called while a checkpoint is taken, with the blocks that this checkpoint covers for the first
      * time (they are in its state). A transport that must prepare something on the destination before
      * the checkpoint (a Kafka transaction) does it here; throwing fails the checkpoint.

@@ -23,6 +23,7 @@ final class BlockLedger {
     /** What the engine learns when it asks about a block. */
     enum Standing { COMMITTED, REFUSED, WAITING, BACKLOG, EXPIRED, UNKNOWN }
 
+    private static final long NOT_COVERED = Long.MAX_VALUE;
     private final LinkedHashMap<String, Waiting> backlog = new LinkedHashMap<>();
     private final Set<String> writing = new HashSet<>();
     private final Map<String, Txn> txnOfKey = new HashMap<>();
@@ -33,12 +34,36 @@ final class BlockLedger {
     private final Map<String, StagedBlock> blocks = new HashMap<>();
     private final Map<String, CompletableFuture<Outcome>> waiters = new HashMap<>();
 
+    /** Covered by checkpoint {@code checkpointId} (accepted before, or not). */
     void add(StagedBlock block, long checkpointId) {
         String key = block.deliveryKey();
-        if (!committed.containsKey(key) && !txnOfKey.containsKey(key) && !backlog.containsKey(key)) {
+        Waiting w = backlog.get(key);
+        if (w != null && w.coveredAt == NOT_COVERED) {
+            w.coveredAt = checkpointId;
+        } else if (w == null && !committed.containsKey(key) && !txnOfKey.containsKey(key)) {
             blocks.put(key, block);
             backlog.put(key, new Waiting(block, checkpointId));
         }
+    }
+
+    /** Accepted by the engine, not yet covered by a checkpoint; false if already known. */
+    boolean accept(StagedBlock block) {
+        String key = block.deliveryKey();
+        if (committed.containsKey(key) || txnOfKey.containsKey(key) || backlog.containsKey(key)) {
+            return false;
+        }
+        blocks.put(key, block);
+        backlog.put(key, new Waiting(block, NOT_COVERED));
+        return true;
+    }
+
+    /** Backlog blocks not being written (being written implies in the backlog until claimed). */
+    int unwritten() {
+        return backlog.size() - writing.size();
+    }
+
+    void markWriting(String key) {
+        writing.add(key);
     }
 
     /** A block restored by the engine: unless its transaction is known, it is written again. */
@@ -263,7 +288,7 @@ final class BlockLedger {
 
     private static final class Waiting {
         final StagedBlock block;
-        final long coveredAt;
+        long coveredAt;
         long deliverableSinceMillis;
 
         Waiting(StagedBlock block, long coveredAt) {

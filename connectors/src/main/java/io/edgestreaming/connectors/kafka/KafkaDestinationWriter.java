@@ -70,7 +70,12 @@ final class KafkaDestinationWriter implements AutoCloseable {
     private final List<Txn> prepared = new ArrayList<>();
     private final List<String> toAbort = new ArrayList<>();
     private final List<WriterState.Probe> legacyProbes = new ArrayList<>();
-    private Attempt attempt;
+    /** The batch attempt running (backlog written at a snapshot), or null. */
+    private Attempt batch;
+    /** The transaction blocks are streamed into as they arrive, or null. */
+    private OpenTxn open;
+    /** Open transactions sealed at a snapshot, flushing. */
+    private final List<Attempt> sealing = new ArrayList<>();
     private boolean recovering = true;
     /** Completes when the recovery is done; a snapshot waits for it briefly like for an attempt. */
     private final CompletableFuture<Void> recovered = new CompletableFuture<>();
@@ -121,6 +126,29 @@ final class KafkaDestinationWriter implements AutoCloseable {
 
     synchronized void add(StagedBlock block, long checkpointId) {
         ledger.add(block, checkpointId);
+    }
+
+    /**
+     * A block the engine holds, not yet covered by a checkpoint: streamed into the open transaction at
+     * once (on the writer thread), so that at the checkpoint only the tail remains to flush. Nothing is
+     * visible before a checkpoint that covers it completes: the transaction is committed only then.
+     */
+    synchronized void accept(StagedBlock block) {
+        if (!ledger.accept(block) || recovering || !healthy || endpoint == null || ledger.unwritten() > 1) {
+            return; // a batch attempt at the next snapshot writes it, after the older ones (order kept)
+        }
+        if (open == null) {
+            int slot = freeSlot();
+            if (slot < 0) {
+                return;
+            }
+            busySlots[slot] = true;
+            open = new OpenTxn(new TransactionWriter(producers, slot, TransactionalIds.id(poolPrefix, slot), endpoint));
+        }
+        ledger.markWriting(block.deliveryKey());
+        open.blocks.add(block);
+        TransactionWriter w = open.writer;
+        submit(() -> w.append(block), 0);
     }
 
     /** A block restored by the engine: unless its transaction is known, it is written again. */
@@ -187,18 +215,37 @@ final class KafkaDestinationWriter implements AutoCloseable {
         return recovered;
     }
 
-    /** Harvests and starts an attempt if one is due; returns it when the snapshot may wait for it. */
+    /**
+     * Seals the open transaction (flushed on the writer thread) and starts a batch attempt for the rest of
+     * the backlog; returns what the snapshot may wait for (null when failing: it is not waited for).
+     */
     synchronized Future<?> beforeSnapshot(long now) {
         snapshotSeq++;
         pruneCommitted(now);
         harvest();
-        return startAttemptIfDue(now) && healthy ? attempt.future : null;
+        if (open != null) {
+            OpenTxn o = open;
+            open = null;
+            Attempt a = new Attempt(o.writer.slot, o.blocks);
+            submit(() -> a.result.complete(o.writer.seal()), 0);
+            sealing.add(a);
+        }
+        startAttemptIfDue(now);
+        if (!healthy) {
+            return null;
+        }
+        List<CompletableFuture<?>> waits = new ArrayList<>();
+        sealing.forEach(a -> waits.add(a.result));
+        if (batch != null) {
+            waits.add(batch.result);
+        }
+        return waits.isEmpty() ? null : CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
     }
 
     /** Whether blocks covered by a checkpoint still wait for an attempt (a final checkpoint waits for them). */
     synchronized boolean hasUnwritten() {
         harvest();
-        if (attempt != null) {
+        if (batch != null || !sealing.isEmpty() || open != null) {
             return true;
         }
         if (!healthy || endpoint == null) {
@@ -281,39 +328,55 @@ final class KafkaDestinationWriter implements AutoCloseable {
     // ---------------------------------------------------------------- internals (lock held)
 
     private boolean startAttemptIfDue(long now) {
-        if (attempt != null || recovering || endpoint == null || (!healthy && now < nextAttemptMillis)) {
+        if (batch != null || recovering || endpoint == null || (!healthy && now < nextAttemptMillis)) {
             return false;
         }
-        int slot = -1;
-        for (int i = 0; i < busySlots.length && slot < 0; i++) {
-            slot = busySlots[i] ? -1 : i;
-        }
+        int slot = freeSlot();
         if (slot < 0) {
             return false; // every id holds a transaction still to settle: the blocks wait, no failure
         }
         List<CompletableFuture<Outcome>> expiredWaiters = new ArrayList<>();
-        List<StagedBlock> batch = ledger.takeBatch(now, delivery.maxRetryDuration().toMillis() - expiryMarginMillis, expiredWaiters);
+        List<StagedBlock> blocks = ledger.takeBatch(now, delivery.maxRetryDuration().toMillis() - expiryMarginMillis, expiredWaiters);
         Outcome expiredOutcome = Outcome.retry(describe() + ": not written before max_retry_duration");
         expiredWaiters.forEach(f -> f.complete(expiredOutcome));
-        if (batch.isEmpty()) {
+        if (blocks.isEmpty()) {
             return false;
         }
         busySlots[slot] = true;
-        Attempt a = new Attempt(slot, TransactionalIds.id(poolPrefix, slot), batch);
+        Attempt a = new Attempt(slot, blocks);
+        String txnId = TransactionalIds.id(poolPrefix, slot);
         KafkaEndpoint ep = endpoint;
-        a.future = thread.submit(() -> a.result = TransactionWriter.write(producers, a.slot, a.txnId, a.blocks, ep));
-        attempt = a;
+        submit(() -> a.result.complete(TransactionWriter.write(producers, slot, txnId, blocks, ep)), 0);
+        this.batch = a;
         return true;
     }
 
-    private void harvest() {
-        if (attempt == null || !attempt.future.isDone()) {
-            return;
+    private int freeSlot() {
+        for (int i = 0; i < busySlots.length; i++) {
+            if (!busySlots[i]) {
+                return i;
+            }
         }
-        Attempt a = attempt;
-        attempt = null;
-        TransactionWriter.Result r = a.result != null ? a.result
-                : new TransactionWriter.Result(null, "attempt failed: " + describe(), Map.of());
+        return -1;
+    }
+
+    private void harvest() {
+        for (java.util.Iterator<Attempt> it = sealing.iterator(); it.hasNext(); ) {
+            Attempt a = it.next();
+            if (a.result.isDone()) {
+                it.remove();
+                harvested(a);
+            }
+        }
+        if (batch != null && batch.result.isDone()) {
+            Attempt a = batch;
+            batch = null;
+            harvested(a);
+        }
+    }
+
+    private void harvested(Attempt a) {
+        TransactionWriter.Result r = a.result.getNow(null);
         if (r.txn() != null) {
             written.add(r.txn());
             if (!healthy) {
@@ -326,6 +389,14 @@ final class KafkaDestinationWriter implements AutoCloseable {
         }
         busySlots[a.slot] = false;
         ledger.notWritten(a.blocks);
+        if (open != null) {
+            // Its blocks are newer than the failed ones: written after them, to keep the order.
+            OpenTxn o = open;
+            open = null;
+            busySlots[o.writer.slot] = false;
+            ledger.notWritten(o.blocks);
+            submit(o.writer::abort, 0);
+        }
         for (Map.Entry<String, String> e : r.permanent().entrySet()) {
             CompletableFuture<Outcome> waiter = ledger.refuse(e.getKey(), e.getValue());
             if (waiter != null) {
@@ -615,23 +686,34 @@ final class KafkaDestinationWriter implements AutoCloseable {
             for (Txn t : written) {
                 ProducerPool.discard(t.producer);
             }
+            if (open != null) {
+                open.writer.discard();
+            }
         }
         producers.close();
     }
 
     // ---------------------------------------------------------------- value types
 
+    /** A transaction being written (a batch, or a sealed open one) and its result. */
     private static final class Attempt {
         final int slot;
-        final String txnId;
         final List<StagedBlock> blocks;
-        Future<?> future;
-        volatile TransactionWriter.Result result;
+        final CompletableFuture<TransactionWriter.Result> result = new CompletableFuture<>();
 
-        Attempt(int slot, String txnId, List<StagedBlock> blocks) {
+        Attempt(int slot, List<StagedBlock> blocks) {
             this.slot = slot;
-            this.txnId = txnId;
             this.blocks = blocks;
+        }
+    }
+
+    /** The open transaction, as the task thread knows it (the writer thread appends to {@code writer}). */
+    private static final class OpenTxn {
+        final TransactionWriter writer;
+        final List<StagedBlock> blocks = new ArrayList<>();
+
+        OpenTxn(TransactionWriter writer) {
+            this.writer = writer;
         }
     }
 

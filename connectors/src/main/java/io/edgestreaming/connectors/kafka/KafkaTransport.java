@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Exactly-once delivery to Kafka ({@code endpoint_type: kafka}) with Kafka transactions, on the
- * write-ahead engine: a block's messages are written in a transaction prepared at (or after) the
- * checkpoint that covers it and committed only once a checkpoint that holds the transaction's id,
+ * write-ahead engine: a block's messages are streamed into an open transaction as the block arrives
+ * ({@link #accepted}), the checkpoint that covers it seals (flushes) that transaction, and it is committed
+ * only once a checkpoint that holds the transaction's id,
  * producer id, epoch and the offset of one of its messages completed, so a {@code read_committed}
  * consumer sees every block once and never one of a failed attempt. After a restore a transaction
  * of the checkpoint is committed again, or, if it had already ended, its fate is read back (see
@@ -177,6 +178,11 @@ public final class KafkaTransport implements Transport {
         for (StagedBlock b : covered) {
             writer(b.destinationId(), endpoints.get(b.destinationId())).add(b, checkpointId);
         }
+    }
+
+    @Override
+    public void accepted(StagedBlock block) {
+        writer(block.destinationId(), endpoints.get(block.destinationId())).accept(block);
     }
 
     @Override

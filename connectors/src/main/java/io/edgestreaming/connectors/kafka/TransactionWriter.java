@@ -15,39 +15,74 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 
 /**
- * One attempt, on the destination writer's thread: a transaction on one pooled id with the given
- * blocks, initialised (which bumps the epoch and aborts whatever the id held), written and flushed,
- * left open for a checkpoint to claim. Records the offset of its first message so its fate can be read
- * back later.
+ * One transaction being written, on the destination writer's thread only: on one pooled id, initialised
+ * at the first block (which bumps the epoch and aborts whatever the id held), blocks appended as they
+ * come (sends are asynchronous), then {@link #seal sealed}: flushed and left open for a checkpoint to
+ * claim. Records the offset of its first message so its fate can be read back later.
  */
 final class TransactionWriter {
-    private TransactionWriter() {}
+    private final ProducerPool producers;
+    final int slot;
+    final String transactionalId;
+    private final KafkaEndpoint endpoint;
+    private final List<StagedBlock> blocks = new ArrayList<>();
+    private final Map<String, Exception> errors = new ConcurrentHashMap<>();
+    private FlinkKafkaInternalProducer<byte[], byte[]> producer;
+    private Future<RecordMetadata> first;
+    private Exception failure;
 
     /** A written transaction, or why not (a reason = destination failure; permanent = per block refusals). */
     record Result(Txn txn, String reason, Map<String, String> permanent) {}
 
+    TransactionWriter(ProducerPool producers, int slot, String transactionalId, KafkaEndpoint endpoint) {
+        this.producers = producers;
+        this.slot = slot;
+        this.transactionalId = transactionalId;
+        this.endpoint = endpoint;
+    }
+
+    /** Writes all blocks into one transaction and seals it: one attempt. */
     static Result write(ProducerPool producers, int slot, String txnId, List<StagedBlock> blocks, KafkaEndpoint ep) {
-        FlinkKafkaInternalProducer<byte[], byte[]> producer = null;
+        TransactionWriter w = new TransactionWriter(producers, slot, txnId, ep);
+        for (StagedBlock b : blocks) {
+            w.append(b);
+        }
+        return w.seal();
+    }
+
+    /** Sends a block's messages into the transaction (begun at the first block). Never throws. */
+    void append(StagedBlock b) {
+        blocks.add(b);
+        if (failure != null) {
+            return; // doomed: seal() reports it
+        }
         try {
-            producer = producers.take(txnId);
-            producer.initTransactions();
-            producer.beginTransaction();
-            Map<String, Exception> errors = new ConcurrentHashMap<>();
-            List<String> keys = new ArrayList<>(blocks.size());
-            Future<RecordMetadata> first = null;
-            for (StagedBlock b : blocks) {
-                String key = b.deliveryKey();
-                keys.add(key);
-                for (ProducerRecord<byte[], byte[]> record : KafkaMessages.of(b, ep)) {
-                    Future<RecordMetadata> sent = producer.send(record, (metadata, e) -> {
-                        if (e != null) {
-                            errors.putIfAbsent(key, e);
-                        }
-                    });
-                    if (first == null) {
-                        first = sent;
+            if (producer == null) {
+                producer = producers.take(transactionalId);
+                producer.initTransactions();
+                producer.beginTransaction();
+            }
+            String key = b.deliveryKey();
+            for (ProducerRecord<byte[], byte[]> record : KafkaMessages.of(b, endpoint)) {
+                Future<RecordMetadata> sent = producer.send(record, (metadata, e) -> {
+                    if (e != null) {
+                        errors.putIfAbsent(key, e);
                     }
+                });
+                if (first == null) {
+                    first = sent;
                 }
+            }
+        } catch (Exception e) {
+            failure = e;
+        }
+    }
+
+    /** Flushes; the transaction stays open for a checkpoint to claim, or is aborted if anything failed. */
+    Result seal() {
+        try {
+            if (failure != null) {
+                throw failure;
             }
             producer.flush();
             if (!errors.isEmpty()) {
@@ -56,9 +91,9 @@ final class TransactionWriter {
                 for (StagedBlock b : blocks) {
                     Exception e = errors.get(b.deliveryKey());
                     if (e instanceof RecordTooLargeException) {
-                        tooLarge.put(b.deliveryKey(), KafkaErrors.tooLarge(b.blockId(), b.payload().length, ep, e));
+                        tooLarge.put(b.deliveryKey(), KafkaErrors.tooLarge(b.blockId(), b.payload().length, endpoint, e));
                     } else if (e != null && reason == null) {
-                        reason = KafkaErrors.reason(e, ep);
+                        reason = KafkaErrors.reason(e, endpoint);
                     }
                 }
                 abortQuietly(producer);
@@ -67,15 +102,30 @@ final class TransactionWriter {
                 return new Result(null, tooLarge.isEmpty() ? reason : null, tooLarge);
             }
             RecordMetadata anchor = first.get();
+            List<String> keys = new ArrayList<>(blocks.size());
+            blocks.forEach(b -> keys.add(b.deliveryKey()));
             WriterState.Anchor a = new WriterState.Anchor(anchor.topic(), anchor.partition(), anchor.offset());
-            return new Result(new Txn(slot, txnId, producer.getProducerId(), producer.getEpoch(), a, keys, producer), null, Map.of());
+            return new Result(new Txn(slot, transactionalId, producer.getProducerId(), producer.getEpoch(), a, keys, producer),
+                    null, Map.of());
         } catch (Exception e) {
             ProducerPool.discard(producer);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            return new Result(null, KafkaErrors.reason(e, ep), Map.of());
+            return new Result(null, KafkaErrors.reason(e, endpoint), Map.of());
         }
+    }
+
+    /** Given up before sealing: aborted (or left to the next initialisation of its id, which aborts it). */
+    void abort() {
+        if (producer != null) {
+            abortQuietly(producer);
+        }
+    }
+
+    /** The task is closing: an open transaction is left to the next start, which aborts it. */
+    void discard() {
+        ProducerPool.discard(producer);
     }
 
     private static void abortQuietly(FlinkKafkaInternalProducer<byte[], byte[]> producer) {

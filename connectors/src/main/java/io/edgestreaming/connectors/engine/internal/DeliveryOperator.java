@@ -253,6 +253,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         engine.add(p);
         if (options.checkpointingEnabled()) {
             unstaged.add(p);
+            if (!p.refused()) {
+                transport.accepted(p.block);
+            }
         } else {
             // No checkpoint will ever come: nothing to wait for (and no exactly-once either).
             engine.makeDeliverable(p, engine.now());
