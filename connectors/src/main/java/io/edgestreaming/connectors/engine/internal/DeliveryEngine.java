@@ -116,10 +116,6 @@ final class DeliveryEngine implements AutoCloseable {
         return budget;
     }
 
-    long order() {
-        return order++;
-    }
-
     /** Whether a destination's backlog leaves room for one more block of {@code bytes} (max_pending_*). */
     String backlogRefusal(Destination d, int bytes) {
         if (d.backlogBlocks >= delivery.maxPendingBlocksPerDestination()
@@ -202,11 +198,12 @@ final class DeliveryEngine implements AutoCloseable {
             }
             if (!p.inHeap()) {
                 if (!d.mayLoad(p.bytes())) {
-                    // Room comes when a send or a spool write of this subtask ends.
-                    evict(d, p.bytes());
-                    d.waitingForMemory = true;
-                    waitingForMemory.add(d);
-                    return;
+                    evict(d, p.bytes()); // payloads already on the spool are dropped at once
+                    if (!d.mayLoad(p.bytes())) {
+                        // Room comes when a send or a spool write of this subtask ends.
+                        waitingForMemory.add(d);
+                        return;
+                    }
                 }
                 d.ready.poll();
                 load(d, p);
@@ -496,7 +493,6 @@ final class DeliveryEngine implements AutoCloseable {
         List<Destination> waiting = new ArrayList<>(waitingForMemory);
         waitingForMemory.clear();
         for (Destination d : waiting) {
-            d.waitingForMemory = false;
             dispatch(d);
         }
     }

@@ -42,8 +42,6 @@ final class Destination {
     int loading;
     /** When the next block of {@link #ready} can pass max_retry_duration: no scan before. */
     long nextExpiryMillis = Long.MAX_VALUE;
-    /** A spooled block is due but its read waits for heap within the budget. */
-    boolean waitingForMemory;
     /** Time of the earliest wake-up timer registered, or Long.MAX_VALUE. */
     long timerAtMillis = Long.MAX_VALUE;
 
