@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
 final class KafkaDestinationWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaDestinationWriter.class);
 
+    /** Idle producers of a destination without traffic for this long are closed. */
+    private static final Duration IDLE_CLIENTS = Duration.ofMinutes(5);
+
     final String destinationId;
     private final DeliveryConfig delivery;
     private final ScheduledExecutorService thread;
@@ -223,6 +226,9 @@ final class KafkaDestinationWriter implements AutoCloseable {
         snapshotSeq++;
         pruneCommitted(now);
         harvest();
+        if (producers.idleFor(IDLE_CLIENTS)) {
+            submit(producers::closeIdle, 0);
+        }
         if (open != null) {
             OpenTxn o = open;
             open = null;

@@ -21,6 +21,8 @@ final class ProducerPool implements AutoCloseable {
 
     private final Supplier<Properties> properties;
     private final ArrayDeque<FlinkKafkaInternalProducer<byte[], byte[]>> idle = new ArrayDeque<>();
+    /** When the pool last handed out or took back a producer (idle producers cost a thread and buffers). */
+    private volatile long lastUsedNanos = System.nanoTime();
     private boolean closed;
 
     ProducerPool(Supplier<Properties> properties) {
@@ -30,6 +32,7 @@ final class ProducerPool implements AutoCloseable {
     /** A producer set to {@code transactionalId}, uninitialised: call initTransactions or resume. */
     FlinkKafkaInternalProducer<byte[], byte[]> take(String transactionalId) {
         FlinkKafkaInternalProducer<byte[], byte[]> p;
+        lastUsedNanos = System.nanoTime();
         synchronized (this) {
             p = idle.poll();
         }
@@ -42,6 +45,7 @@ final class ProducerPool implements AutoCloseable {
 
     /** Back to the pool after a clean commit or init; closed if the pool is full or closed. */
     void give(FlinkKafkaInternalProducer<byte[], byte[]> producer) {
+        lastUsedNanos = System.nanoTime();
         synchronized (this) {
             if (!closed && idle.size() < MAX_IDLE) {
                 idle.add(producer);
@@ -49,6 +53,26 @@ final class ProducerPool implements AutoCloseable {
             }
         }
         discard(producer);
+    }
+
+    /** Whether idle producers exist and the pool was not used for {@code idle}. */
+    boolean idleFor(java.time.Duration idleTime) {
+        synchronized (this) {
+            if (idle.isEmpty()) {
+                return false;
+            }
+        }
+        return System.nanoTime() - lastUsedNanos > idleTime.toNanos();
+    }
+
+    /** Closes the idle producers (a destination without traffic keeps no network thread). */
+    void closeIdle() {
+        List<FlinkKafkaInternalProducer<byte[], byte[]>> toClose;
+        synchronized (this) {
+            toClose = new ArrayList<>(idle);
+            idle.clear();
+        }
+        toClose.forEach(ProducerPool::discard);
     }
 
     static void discard(FlinkKafkaInternalProducer<byte[], byte[]> producer) {
