@@ -180,6 +180,16 @@ public final class KafkaTransport implements Transport {
         }
     }
 
+    /**
+     * The writers keep each block's payload from {@link #accepted} until its transaction settles (to write
+     * it again if the broker aborted it), so spooling the engine's copy would free nothing: Kafka blocks
+     * stay in the heap, bounded by {@code max_pending_*}.
+     */
+    @Override
+    public boolean spoolable() {
+        return false;
+    }
+
     @Override
     public void accepted(StagedBlock block) {
         writer(block.destinationId(), endpoints.get(block.destinationId())).accept(block);
