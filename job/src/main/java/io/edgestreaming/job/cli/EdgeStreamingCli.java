@@ -61,6 +61,7 @@ public final class EdgeStreamingCli implements Runnable {
         // No Flink here: logging goes to stderr through the binding shipped in the jar, errors only
         // (clients' INFO lines would drown the report).
         System.setProperty("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
+        System.setProperty("slf4j.internal.verbosity", "WARN");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
                 System.getProperty("edgestreaming.cli.log", "error"));
