@@ -89,7 +89,7 @@ final class DeadLettersCommand implements Runnable {
                         continue;
                     }
                     table.add(e.base(), e.streamId(), e.deadLetteredAt(), e.recordCount(), e.payloadBytes(),
-                            e.replayed() ? "replayed" : "pending", e.endpointType() + " " + e.destination(), e.reason());
+                            e.replayed() ? "replayed" : "pending", e.destination(), e.reason());
                 }
                 table.print(out);
                 out.println(table.size() + " block(s) in " + s.describe());
