@@ -49,6 +49,8 @@ class JobJarTest {
                     JOB_CLASS.replace('.', '/') + ".class",
                     CLI_CLASS.replace('.', '/') + ".class",
                     "picocli/CommandLine.class",
+                    // Web identity credentials (IRSA) for the tool's s3:// dead-letter store.
+                    "software/amazon/awssdk/services/sts/StsClient.class",
                     "org/apache/kafka/clients/producer/KafkaProducer.class",
                     "org/apache/flink/connector/kafka/source/KafkaSource.class",
                     "software/amazon/awssdk/services/s3/S3Client.class",

@@ -35,7 +35,7 @@ final class StoreOptions {
     /**
      * Opens the store named by {@code --store}, else by {@code blocksPath}. Credentials of an s3:// store:
      * $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY (/ $AWS_SESSION_TOKEN), else the AWS default chain (profile,
-     * web identity, instance role).
+     * web identity, container or instance role).
      *
      * @throws IllegalArgumentException when neither names a store, or the URI cannot be used
      */
