@@ -1,5 +1,6 @@
 package io.edgestreaming.job.cli;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -72,8 +73,22 @@ final class DeadLetters {
             }
         }
         String wanted = base;
-        Scan all = scan(store, Selection.ALL, err);
-        List<DeadLetterEntry> byBase = all.entries().stream().filter(e -> e.base().equals(wanted)).toList();
-        return byBase.isEmpty() ? all.entries().stream().filter(e -> wanted.equals(e.blockId())).toList() : byBase;
+        // An entry as listed is read directly; only a block id needs every manifest.
+        try {
+            byte[] manifest = store.read(base + DeadLetterEntry.MANIFEST_SUFFIX);
+            return List.of(DeadLetterEntry.parse(base, manifest, exists(store, base + DeadLetterEntry.REPLAYED_SUFFIX)));
+        } catch (FileNotFoundException notAnEntry) {
+            // maybe a block id
+        }
+        return scan(store, Selection.ALL, err).entries().stream().filter(e -> wanted.equals(e.blockId())).toList();
+    }
+
+    private static boolean exists(BlockStore store, String path) throws IOException {
+        try {
+            store.read(path);
+            return true;
+        } catch (FileNotFoundException e) {
+            return false;
+        }
     }
 }
