@@ -31,15 +31,6 @@ final class Configs {
 
     private Configs() {}
 
-    /** Every problem of the file, as the job would refuse it at start; empty when it is valid. */
-    static List<String> problems(Path file, Function<String, String> env) {
-        try {
-            return endpointProblems(ConfigLoader.load(file, env));
-        } catch (ConfigException e) {
-            return e.problems();
-        }
-    }
-
     /** The configuration, or empty after printing every problem to {@code err}. */
     static Optional<JobConfig> load(Path file, Function<String, String> env, PrintWriter err) {
         try {

@@ -1,5 +1,6 @@
 package io.edgestreaming.job.cli;
 
+import io.edgestreaming.config.ConfigException;
 import io.edgestreaming.config.ConfigLoader;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
@@ -26,14 +27,21 @@ final class ValidateCommand implements Callable<Integer> {
     Path config;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        List<String> problems = Configs.problems(config, EdgeStreamingCli.of(spec).env());
+        JobConfig job;
+        List<String> problems;
+        try {
+            job = ConfigLoader.load(config, EdgeStreamingCli.of(spec).env());
+            problems = Configs.endpointProblems(job);
+        } catch (ConfigException e) {
+            job = null;
+            problems = e.problems();
+        }
         if (!problems.isEmpty()) {
             Configs.print(config, problems, out);
             return EdgeStreamingCli.PROBLEMS;
         }
-        JobConfig job = ConfigLoader.load(config, EdgeStreamingCli.of(spec).env());
         Map<String, Integer> byType = new TreeMap<>();
         long active = 0;
         for (StreamConfig s : job.streams()) {
