@@ -66,6 +66,7 @@ final class CheckEndpointsCommand implements Callable<Integer> {
             out.println("no " + (includeInactive ? "" : "active ") + "stream to check");
             return EdgeStreamingCli.OK;
         }
+        // The checks bound their own waits by request_timeout; this only guards against one that hangs.
         Duration bound = job.delivery().requestTimeout().plusSeconds(5);
         Table table = new Table("STREAM", "TYPE", "DESTINATION", "RESULT", "TIME", "DETAIL");
         int failed = 0;

@@ -127,11 +127,14 @@ final class EndpointChecks implements AutoCloseable {
     }
 
     private Result kafka(StreamConfig stream, KafkaEndpoint endpoint) throws InterruptedException {
+        long start = System.nanoTime();
         try (KafkaDestination destination = new KafkaDestination(endpoint, delivery, "check", Long.toString(stream.id()))) {
             String problem = destination.topicProblem();
             if (problem != null) {
                 return new Result(false, problem, null);
             }
+            // Both steps together within request_timeout.
+            destination.limitProducerWaits(timeout.toMillis() - (System.nanoTime() - start) / 1_000_000);
             destination.beginAndAbort();
             return new Result(true, "topic " + endpoint.kafkaTopic() + " (" + destination.partitions()
                     + " partitions) writable; transaction " + destination.transactionalId() + " begun and aborted", null);

@@ -41,6 +41,7 @@ final class KafkaDestination implements AutoCloseable {
     private final DeliveryConfig delivery;
     private final String transactionalId;
     private final long waitMillis;
+    private long producerWaitMillis;
     private KafkaProducer<byte[], byte[]> producer;
     private int partitions;
 
@@ -53,6 +54,12 @@ final class KafkaDestination implements AutoCloseable {
         this.delivery = delivery;
         this.transactionalId = "edge-streaming-" + role + "-" + digest(endpoint.destinationId() + "|" + scope);
         this.waitMillis = Math.max(1000, Math.min(delivery.requestTimeout().toMillis(), 30_000));
+        this.producerWaitMillis = waitMillis;
+    }
+
+    /** Caps how long the producer blocks (initTransactions and the like): what is left of a check's time. */
+    void limitProducerWaits(long millis) {
+        producerWaitMillis = Math.max(1000, Math.min(waitMillis, millis));
     }
 
     String transactionalId() {
@@ -127,6 +134,7 @@ final class KafkaDestination implements AutoCloseable {
         if (producer == null) {
             Properties props = KafkaClientConfig.producer(endpoint, delivery, CLIENT_ID);
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(producerWaitMillis));
             KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props);
             try {
                 p.initTransactions();

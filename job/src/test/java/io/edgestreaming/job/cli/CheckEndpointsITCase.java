@@ -130,6 +130,23 @@ class CheckEndpointsITCase {
         assertThat(good.requests()).hasSize(before);
     }
 
+    @Test
+    void aCheckWaitsNoLongerThanTheRequestTimeout() throws Exception {
+        try (HttpReceiver slow = HttpReceiver.start()) {
+            slow.delay(java.time.Duration.ofSeconds(30));
+            Path f = dir.resolve("slow.yaml");
+            Files.writeString(f, Cli.head("file://" + dir.resolve("dl"))
+                    + Cli.stream(1, "endpoint_type: standard\nurl: " + slow.url("/slow") + "\n"));
+            long start = System.nanoTime();
+            Cli.Run run = Cli.run(Map.of(), "check-endpoints", "--config", f.toString());
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            assertThat(run.code()).as("%s", run).isEqualTo(1);
+            assertThat(row(run.out().split("\n"), 1)).contains("FAILED").contains("timed out");
+            assertThat(seconds).as("request_timeout is 5s").isLessThan(12);
+            slow.delay(java.time.Duration.ZERO);
+        }
+    }
+
     private static String row(String[] lines, long stream) {
         for (String l : lines) {
             if (l.startsWith(stream + " ")) {
