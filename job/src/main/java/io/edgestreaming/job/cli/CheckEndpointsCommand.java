@@ -22,16 +22,17 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "check-endpoints", mixinStandardHelpOptions = true,
-        description = {"Connects to each stream's destination as the job would and proves it takes a delivery:",
-                "  standard (HTTP): POSTs ONE PROBE RECORD, formatted as the stream's blocks are (payload_format,",
-                "    log_line_separator, compression) with the stream's headers and an Idempotency-Key:",
-                "    {\"edge_streaming_probe\":\"check-endpoints\",\"stream_id\":ID,\"sent_at\":\"...\"}",
-                "    The endpoint receives it like a record (as Azion's and Cloudflare's checks send a real request); 2xx passes.",
-                "  s3: writes a probe object edge-streaming-probe-<uuid> under object_key_prefix and removes it.",
-                "  kafka: the topic exists and may be written (ACLs), a transaction is begun and aborted",
-                "    (transactional id edge-streaming-check-..., so TLS, SASL and the id's ACL are proven); nothing is written.",
-                "Each check waits at most delivery.request_timeout; different endpoints are checked in parallel.",
-                "Prints stream, destination (secrets redacted), result, time and the exact reason of a failure.",
+        description = {"Connects to each active stream's destination as the job would and proves it takes a delivery:",
+                "standard (HTTP): POSTs ONE PROBE RECORD, formatted as the stream's blocks are (payload_format, "
+                        + "log_line_separator, compression), with the stream's headers and an Idempotency-Key. The endpoint "
+                        + "receives it as a record, {\"edge_streaming_probe\":\"check-endpoints\",\"stream_id\":ID,\"sent_at\":\"...\"}, "
+                        + "as with Azion's and Cloudflare's own destination checks, which send a real request too. 2xx passes.",
+                "s3: writes a probe object edge-streaming-probe-<uuid> under object_key_prefix as the job writes objects, "
+                        + "then removes it.",
+                "kafka: the topic exists and may be written (ACLs); a transaction is begun and aborted (transactional id "
+                        + "edge-streaming-check-...), which proves TLS, SASL and the id's ACL. Nothing is written.",
+                "Each check waits at most delivery.request_timeout; different endpoints are checked in parallel. Prints "
+                        + "stream, destination (secrets redacted), result, time and the exact reason of a failure.",
                 "Exit codes: 0 every endpoint passed, 1 a check failed or the configuration is invalid, 2 usage."})
 final class CheckEndpointsCommand implements Callable<Integer> {
     @Spec

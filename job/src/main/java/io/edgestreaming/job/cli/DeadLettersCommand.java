@@ -19,9 +19,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "dead-letters", mixinStandardHelpOptions = true,
-        description = {"Blocks that could not be delivered, in the dead-letter store (dead_letter.blocks_path):",
-                "stream-<id>/<domain>/<sequence>-<key digest>.payload and .manifest.json; a replayed block gets a",
-                ".replayed.json marker next to its manifest.",
+        description = {"Blocks that could not be delivered, in the dead-letter store (dead_letter.blocks_path): "
+                + "stream-<id>/<domain>/<sequence>-<key digest>.payload and .manifest.json; a replayed block gets a "
+                + ".replayed.json marker next to its manifest.",
                 "Exit codes: 0 ok, 1 problems found (unreadable entries, failed replays), 2 usage."},
         subcommands = {DeadLettersCommand.ListCommand.class, DeadLettersCommand.ShowCommand.class, ReplayCommand.class})
 final class DeadLettersCommand implements Runnable {
@@ -55,8 +55,9 @@ final class DeadLettersCommand implements Runnable {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = {"Lists dead-lettered blocks, oldest first: entry, stream, destination, reason, time, records, bytes,",
-                    "and whether it was replayed. Exit codes: 0 ok, 1 unreadable entries or store, 2 usage."})
+            description = {"Lists dead-lettered blocks, oldest first: entry, stream, destination, reason, time, records, "
+                    + "bytes, and whether it was replayed.",
+                    "Exit codes: 0 ok, 1 unreadable entries or store, 2 usage."})
     static final class ListCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -75,6 +75,8 @@ public final class EdgeStreamingCli implements Runnable {
         CommandLine cli = new CommandLine(new EdgeStreamingCli(env))
                 .setOut(o)
                 .setErr(e)
+                .setUsageHelpAutoWidth(true)
+                .setUsageHelpWidth(100)
                 .setExecutionExceptionHandler((ex, line, parsed) -> {
                     // Messages of this tool and of the clients it uses hold no secret; a stack trace adds nothing.
                     line.getErr().println(line.getCommandName() + ": " + describe(ex));

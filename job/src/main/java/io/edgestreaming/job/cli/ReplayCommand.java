@@ -17,12 +17,13 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "replay", mixinStandardHelpOptions = true,
-        description = {"Sends selected dead-lettered blocks again, one at a time in block order, to their stream's CURRENT",
-                "destination in --config (or to --to-stream's), with the block's original delivery key, so a repeat is",
-                "harmless: HTTP the same Idempotency-Key, S3 the same object name, Kafka the same headers (block_id)",
-                "in a transaction of its own. Each accepted block gets a .replayed.json marker next to its manifest and",
-                "is skipped by later replays (unless --again); a refused block stays where it was and is reported,",
-                "the others continue. An interrupted replay is simply run again.",
+        description = {"Sends selected dead-lettered blocks again, one at a time in block order, to their stream's CURRENT "
+                + "destination in --config (or to --to-stream's), with the block's original delivery key, so that a repeat "
+                + "is harmless: HTTP the same Idempotency-Key, S3 the same object name, Kafka the same headers (block_id) "
+                + "in a transaction of its own.",
+                "Each accepted block gets a .replayed.json marker next to its manifest and is skipped by later replays "
+                        + "(unless --again); a refused block stays where it was and is reported, the others continue. "
+                        + "An interrupted replay is simply run again.",
                 "Exit codes: 0 every selected block replayed, 1 a block failed or the configuration is invalid, 2 usage."})
 final class ReplayCommand implements Callable<Integer> {
     @Spec

@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
-        description = {"Checks a configuration as the job does at start and lists every problem at once, each at its path.",
-                "Nothing is connected (see check-endpoints for that); ${env:NAME} and ${file:PATH} references are resolved.",
+        description = {"Checks a configuration as the job does at start and lists every problem at once, each at its path. "
+                + "Nothing is connected (see check-endpoints for that); $${env:NAME} and $${file:PATH} references are resolved.",
                 "Exit codes: 0 valid, 1 problems found, 2 usage."})
 final class ValidateCommand implements Callable<Integer> {
     @Spec

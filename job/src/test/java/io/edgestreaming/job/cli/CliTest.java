@@ -25,7 +25,8 @@ class CliTest {
             assertThat(run.code()).as("%s: %s", command, run).isZero();
             assertThat(run.out()).as("%s", command).contains("Usage: edge-streaming").contains("Exit codes");
         }
-        assertThat(Cli.run("check-endpoints", "--help").out()).contains("ONE PROBE RECORD").contains("Cloudflare");
+        assertThat(Cli.run("check-endpoints", "--help").out()).contains("PROBE").contains("Cloudflare");
+        assertThat(Cli.run("validate", "--help").out()).contains("${env:NAME}");
         assertThat(Cli.run("dead-letters", "replay", "--help").out()).contains("--dry-run").contains("Idempotency-Key");
     }
 
