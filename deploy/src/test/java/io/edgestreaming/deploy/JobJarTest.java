@@ -10,20 +10,26 @@ import java.util.jar.JarFile;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** The shaded job jar: the build writes it where the docs, the Dockerfile and the manifests say. */
+/**
+ * The shaded job jar: the build writes it where the docs, the Dockerfile and the manifests say. Flink runs the
+ * job from it ({@code program-class}, which Flink reads before Main-Class); {@code java -jar} runs the
+ * command-line tool (Main-Class).
+ */
 class JobJarTest {
 
-    static final String MAIN_CLASS = "io.edgestreaming.job.EdgeStreamingJob";
+    static final String JOB_CLASS = "io.edgestreaming.job.EdgeStreamingJob";
+    static final String CLI_CLASS = "io.edgestreaming.job.cli.EdgeStreamingCli";
 
     @Test
-    void shadeConfigurationNamesAStableJarAndTheJobsMainClass() throws Exception {
+    void shadeConfigurationNamesAStableJarTheJobAndTheTool() throws Exception {
         assertThat(DeployFiles.jobJarPath()).isEqualTo("job/target/edge-streaming-job.jar");
-        String mainClass = DeployFiles.pom("job/pom.xml",
-                "//plugin[artifactId='maven-shade-plugin']//transformer[mainClass]/mainClass");
-        assertThat(mainClass).isEqualTo(MAIN_CLASS);
-        // The main class exists and is a real entry point.
-        Class<?> main = Class.forName(mainClass);
-        assertThat(main.getMethod("main", String[].class)).isNotNull();
+        String transformer = "//plugin[artifactId='maven-shade-plugin']//transformer[mainClass]";
+        assertThat(DeployFiles.pom("job/pom.xml", transformer + "/mainClass")).isEqualTo(CLI_CLASS);
+        assertThat(DeployFiles.pom("job/pom.xml", transformer + "/manifestEntries/program-class")).isEqualTo(JOB_CLASS);
+        // Both exist and are real entry points.
+        for (String name : new String[] {JOB_CLASS, CLI_CLASS}) {
+            assertThat(Class.forName(name).getMethod("main", String[].class)).isNotNull();
+        }
     }
 
     /**
@@ -35,11 +41,16 @@ class JobJarTest {
         Path jar = DeployFiles.root().resolve(DeployFiles.jobJarPath());
         Assumptions.assumeTrue(Files.isRegularFile(jar), "job jar not built yet (run mvn package or verify)");
         try (JarFile jf = new JarFile(jar.toFile())) {
-            assertThat(jf.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo(MAIN_CLASS);
+            assertThat(jf.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo(CLI_CLASS);
+            assertThat(jf.getManifest().getMainAttributes().getValue("program-class")).isEqualTo(JOB_CLASS);
             List<String> names = new ArrayList<>();
             jf.stream().forEach(e -> names.add(e.getName()));
             assertThat(names).contains(
-                    MAIN_CLASS.replace('.', '/') + ".class",
+                    JOB_CLASS.replace('.', '/') + ".class",
+                    CLI_CLASS.replace('.', '/') + ".class",
+                    "picocli/CommandLine.class",
+                    // Web identity credentials (IRSA) for the tool's s3:// dead-letter store.
+                    "software/amazon/awssdk/services/sts/StsClient.class",
                     "org/apache/kafka/clients/producer/KafkaProducer.class",
                     "org/apache/flink/connector/kafka/source/KafkaSource.class",
                     "software/amazon/awssdk/services/s3/S3Client.class",
@@ -51,12 +62,14 @@ class JobJarTest {
             // One sync HTTP client for the AWS SDK: a second one makes its default client lookup fail.
             assertThat(names).anyMatch(n -> n.startsWith("software/amazon/awssdk/http/urlconnection/"));
             assertThat(names).noneMatch(n -> n.startsWith("software/amazon/awssdk/http/apache"));
-            // Flink's own classes and logging come from the cluster.
+            // Flink's own classes and logging come from the cluster. The tool's slf4j API and stderr binding are
+            // in (Flink loads org.slf4j parent-first, so they never run there) without a service file to find.
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/streaming/api/"));
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/runtime/"));
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/configuration/"));
-            assertThat(names).noneMatch(n -> n.startsWith("org/slf4j/"));
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/logging/log4j/"));
+            assertThat(names).contains("org/slf4j/LoggerFactory.class", "org/slf4j/simple/SimpleServiceProvider.class");
+            assertThat(names).doesNotContain("META-INF/services/org.slf4j.spi.SLF4JServiceProvider");
         }
     }
 }

@@ -147,7 +147,7 @@ class KubernetesManifestsTest {
         // Application mode: a job section with a jar inside the image (local://).
         assertThat(job.path("jarURI").asText()).isEqualTo("local://" + DockerfileTest.USRLIB_JAR);
         assertThat(DockerfileTest.USRLIB_JAR).endsWith("/" + DeployFiles.jobJarName());
-        assertThat(job.path("entryClass").asText()).isEqualTo(JobJarTest.MAIN_CLASS);
+        assertThat(job.path("entryClass").asText()).isEqualTo(JobJarTest.JOB_CLASS);
         assertThat(job.path("upgradeMode").asText()).isEqualTo("savepoint");
         assertThat(job.path("state").asText()).isEqualTo("running");
 

@@ -15,15 +15,18 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Producer properties of one Kafka destination. Every wait is bounded by the engine's request timeout
  * (capped at 30 s), so a dead or refusing cluster costs a bounded time on the lane's own thread and
  * never on the task thread. The returned properties hold the SASL password: never log them.
+ *
+ * <p>Public for the command-line tool (job module), which checks and replays to a destination with the
+ * very connection settings the job uses.
  */
-final class KafkaClientConfig {
+public final class KafkaClientConfig {
     /** Client-side cap of one request; the broker's message.max.bytes decides what it accepts. */
     static final int MAX_REQUEST_SIZE = 64 << 20;
     private static final Duration MAX_WAIT = Duration.ofSeconds(30);
 
     private KafkaClientConfig() {}
 
-    static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+    public static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
         long wait = waitMillis(delivery);
         Properties p = connection(endpoint, delivery, clientId);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -45,6 +48,14 @@ final class KafkaClientConfig {
         Properties p = connection(endpoint, delivery, clientId + "-readback");
         p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
+        return p;
+    }
+
+    /** An admin client of the same cluster with the same credentials (topic checks of the command-line tool). */
+    public static Properties admin(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+        Properties p = connection(endpoint, delivery, clientId);
+        p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
+        p.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
         return p;
     }
 

@@ -17,8 +17,11 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TransactionAbortedException;
 import org.apache.kafka.common.errors.UnknownProducerIdException;
 
-/** Secret-free text for Kafka failures (logs, outcomes, dead-letter manifests), like {@code S3Errors}. */
-final class KafkaErrors {
+/**
+ * Secret-free text for Kafka failures (logs, outcomes, dead-letter manifests), like {@code S3Errors}.
+ * Public for the command-line tool, whose reports must read like the job's.
+ */
+public final class KafkaErrors {
     private KafkaErrors() {}
 
     /**
@@ -34,7 +37,7 @@ final class KafkaErrors {
     }
 
     /** A short, secret-free reason for logs, outcomes and dead-letter manifests. */
-    static String reason(Throwable error, KafkaEndpoint ep) {
+    public static String reason(Throwable error, KafkaEndpoint ep) {
         Throwable e = unwrap(error);
         String message = e.getMessage() == null ? "" : e.getMessage();
         String r;

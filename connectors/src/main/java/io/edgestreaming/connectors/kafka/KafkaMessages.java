@@ -23,7 +23,8 @@ public final class KafkaMessages {
 
     private KafkaMessages() {}
 
-    static List<ProducerRecord<byte[], byte[]>> of(StagedBlock block, KafkaEndpoint endpoint) {
+    /** Public for the command-line tool's replay, which writes a block exactly as the job does. */
+    public static List<ProducerRecord<byte[], byte[]>> of(StagedBlock block, KafkaEndpoint endpoint) {
         byte[] key = block.domain().getBytes(StandardCharsets.UTF_8);
         Header[] headers = {
                 new RecordHeader(STREAM_ID, Long.toString(block.streamId()).getBytes(StandardCharsets.US_ASCII)),

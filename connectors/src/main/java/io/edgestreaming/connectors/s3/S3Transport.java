@@ -193,7 +193,7 @@ public final class S3Transport implements Transport {
     }
 
     /** The stored Content-Type: {@code text/plain} (Azion's {@code plain/text}) or {@code application/gzip}. */
-    static String contentType(S3Endpoint s3) {
+    public static String contentType(S3Endpoint s3) {
         String type = s3.contentType() == null ? TEXT_PLAIN : s3.contentType().trim().toLowerCase(Locale.ROOT);
         return switch (type) {
             case "text/plain", "plain/text", "" -> TEXT_PLAIN;
@@ -317,6 +317,14 @@ public final class S3Transport implements Transport {
                 client = null;
             }
         }
+    }
+
+    /**
+     * A client for the endpoint exactly as deliveries use it (addressing, signing, timeouts, no SDK retries),
+     * for the command-line tool's checks; the caller closes it.
+     */
+    public static S3Client newClient(S3Endpoint s3, Duration requestTimeout) {
+        return build(s3, requestTimeout);
     }
 
     static S3Client build(S3Endpoint s3, Duration requestTimeout) {
