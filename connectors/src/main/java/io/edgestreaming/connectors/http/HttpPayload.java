@@ -1,9 +1,6 @@
 package io.edgestreaming.connectors.http;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Builds the HTTP body of a block: {@code payload_format} with each {@code $dataset} replaced by the
@@ -72,16 +69,6 @@ public final class HttpPayload {
         }
         System.arraycopy(records, from, out, o, records.length - from);
         return out;
-    }
-
-    static byte[] gzip(byte[] body) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(64, body.length / 4));
-        try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 8192)) {
-            gz.write(body);
-        } catch (IOException e) {
-            throw new IllegalStateException("gzip into memory failed", e);
-        }
-        return bytes.toByteArray();
     }
 
     private static int indexOf(byte[] haystack, byte[] needle, int from) {

@@ -19,12 +19,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -115,19 +112,14 @@ public final class HttpTransport implements Transport {
         byte[] body = HttpPayload.body(block.records(), http.logLineSeparator(), http.payloadFormat());
         String key = idempotencyKey(block.blockId(), body);
         if (http.compression() == HttpEndpoint.Compression.GZIP) {
-            return new Prepared(HttpPayload.gzip(body), key, Prepared.GZIP);
+            return new Prepared(io.edgestreaming.connectors.engine.Gzip.compress(body), key, Prepared.GZIP);
         }
         return new Prepared(body, key, Prepared.IDENTITY);
     }
 
     /** {@code <block id>:<first 128 bits of SHA-256(body), hex>}, in visible ASCII. */
     static String idempotencyKey(String blockId, byte[] body) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
-            return asciiSafe(blockId) + ":" + HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.edgestreaming.connectors.engine.DeliveryKeys.of(asciiSafe(blockId), body);
     }
 
     @Override

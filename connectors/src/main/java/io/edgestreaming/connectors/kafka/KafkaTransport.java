@@ -10,14 +10,11 @@ import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
 import io.edgestreaming.connectors.engine.TransportContext;
 import io.edgestreaming.connectors.engine.TransportFactory;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,12 +106,7 @@ public final class KafkaTransport implements Transport {
     }
 
     static String deliveryKey(String blockId, byte[] payload) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(payload);
-            return blockId + ":" + HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.edgestreaming.connectors.engine.DeliveryKeys.of(blockId, payload);
     }
 
     @Override

@@ -10,8 +10,6 @@ import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.Secret;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,7 +25,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
-import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -170,7 +167,7 @@ public final class S3Transport implements Transport {
         String key = S3ObjectKeys.key(s3.objectKeyPrefix(), s3.keyLayout(), clock.getAsLong(),
                 S3ObjectKeys.contentUuid(block.blockId(), body));
         if (APPLICATION_GZIP.equals(contentType(s3))) {
-            return new Prepared(gzip(body), key, Prepared.GZIP);
+            return new Prepared(io.edgestreaming.connectors.engine.Gzip.compress(body), key, Prepared.GZIP);
         }
         return new Prepared(body, key, Prepared.IDENTITY);
     }
@@ -201,16 +198,6 @@ public final class S3Transport implements Transport {
             default -> throw new IllegalArgumentException(
                     "content_type must be plain/text, text/plain or application/gzip, was " + s3.contentType());
         };
-    }
-
-    static byte[] gzip(byte[] body) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(64, body.length / 4));
-        try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 8192)) {
-            gz.write(body);
-        } catch (IOException e) {
-            throw new IllegalStateException("gzip into memory failed", e);
-        }
-        return bytes.toByteArray();
     }
 
     @Override

@@ -10,12 +10,10 @@ import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -403,8 +401,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     }
 
     private void deadLetterUnprepared(Block block, String destinationId, String destination, String reason) throws Exception {
-        byte[] digest = MessageDigest.getInstance("SHA-256").digest(block.records());
-        String key = block.blockId() + ":" + HexFormat.of().formatHex(digest, 0, 16);
+        String key = io.edgestreaming.connectors.engine.DeliveryKeys.of(block.blockId(), block.records());
         StagedBlock staged = new StagedBlock(block.streamId(), block.dataSource(), block.domain(), block.sequence(),
                 block.recordCount(), destinationId, block.records(), key, Prepared.IDENTITY);
         if (!pending.containsKey(key)) {
