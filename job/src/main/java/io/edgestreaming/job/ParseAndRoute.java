@@ -1,6 +1,7 @@
 package io.edgestreaming.job;
 
 import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.connectors.LogFields;
 import io.edgestreaming.templates.CompiledTemplate;
 import io.edgestreaming.templates.DataSource;
 import io.edgestreaming.templates.EventParser;
@@ -17,6 +18,8 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Parses each raw event once (one streaming pass), routes it to every stream it feeds and projects it
@@ -25,11 +28,13 @@ import org.apache.flink.util.OutputTag;
  * {@link #DEAD_LETTER} side output with a reason: input never fails the job.
  *
  * <p>Metrics (operator scope): {@code eventsRead}, {@code eventsUnrouted} (no stream matched),
- * {@code recordsRouted}, {@code eventsDeadLettered} and {@code deadLettered.<REASON>}, and per stream
- * {@code stream.<id>.records}.
+ * {@code recordsRouted}, {@code eventsDeadLettered}, and under the label {@code reason}
+ * {@code eventsDeadLettered}; per stream (label {@code stream}): {@code eventsIn} (events it matched),
+ * {@code eventsSampledOut}, {@code records} (routed), and by {@code reason} {@code recordsDeadLettered}.
  */
 public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ParseAndRoute.class);
 
     public static final OutputTag<DeadLetterEvent> DEAD_LETTER =
             new OutputTag<>("dead-letter-events", DeadLetterEvent.TYPE_INFO);
@@ -42,7 +47,13 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
     private transient Map<Long, CompiledTemplate> templates;
     private transient Map<Long, PayloadSizer> sizers;
     private transient Map<Long, Counter> streamRecords;
+    private transient Map<Long, Counter> streamEventsIn;
+    private transient Map<Long, Counter> streamSampledOut;
+    private transient Map<Long, MetricGroup> streamGroups;
+    private transient Map<String, Counter> streamDeadLettered;
     private transient List<StreamRouter.Route> matches;
+    private transient List<StreamRouter.Route> sampledOut;
+    private transient Map<String, Boolean> loggedDeadLetter;
     private transient MetricGroup metrics;
     private transient Map<String, Counter> deadLetteredByReason;
     private transient Counter eventsRead;
@@ -65,13 +76,23 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         templates = new HashMap<>();
         sizers = new HashMap<>();
         streamRecords = new HashMap<>();
+        streamEventsIn = new HashMap<>();
+        streamSampledOut = new HashMap<>();
+        streamGroups = new HashMap<>();
+        streamDeadLettered = new HashMap<>();
         matches = new ArrayList<>();
+        sampledOut = new ArrayList<>();
+        loggedDeadLetter = new HashMap<>();
         metrics = getRuntimeContext().getMetricGroup();
         for (StreamConfig stream : streams) {
             if (stream.active()) {
                 templates.put(stream.id(), CompiledTemplate.compile(stream.template()));
                 sizers.put(stream.id(), PayloadSizer.of(stream));
-                streamRecords.put(stream.id(), metrics.addGroup("stream", String.valueOf(stream.id())).counter("records"));
+                MetricGroup group = metrics.addGroup("stream", String.valueOf(stream.id()));
+                streamGroups.put(stream.id(), group);
+                streamRecords.put(stream.id(), group.counter("records"));
+                streamEventsIn.put(stream.id(), group.counter("eventsIn"));
+                streamSampledOut.put(stream.id(), group.counter("eventsSampledOut"));
             }
         }
         eventsRead = metrics.counter("eventsRead");
@@ -89,32 +110,37 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         try {
             parsed = parsers.get(source).parse(event.value());
         } catch (MalformedEventException e) {
-            deadLetter(ctx, event, e.reason().name(), e.getMessage());
+            deadLetter(ctx, event, null, e.reason().name(), e.getMessage());
             return;
         }
         String client = parsed.client();
         if (isMissing(client)) {
-            deadLetter(ctx, event, DeadLetterEvent.MISSING_CLIENT, "the " + source.id() + " event has no client");
+            deadLetter(ctx, event, null, DeadLetterEvent.MISSING_CLIENT, "the " + source.id() + " event has no client");
             return;
         }
         String host = parsed.host();
         if (isMissing(host)) {
-            deadLetter(ctx, event, DeadLetterEvent.MISSING_HOST, "the " + source.id() + " event has no host");
+            deadLetter(ctx, event, null, DeadLetterEvent.MISSING_HOST, "the " + source.id() + " event has no host");
             return;
         }
         String domain = StreamRouter.normalizeHost(host);
-        router.route(source, client, domain, event.value(), matches);
+        router.route(source, client, domain, event.value(), matches, sampledOut);
+        for (StreamRouter.Route route : sampledOut) {
+            streamEventsIn.get(route.stream().id()).inc();
+            streamSampledOut.get(route.stream().id()).inc();
+        }
         if (matches.isEmpty()) {
             eventsUnrouted.inc();
             return;
         }
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
+            streamEventsIn.get(streamId).inc();
             byte[] record = templates.get(streamId).project(parsed);
             PayloadSizer sizer = sizers.get(streamId);
             if (!sizer.fitsAlone(record.length)) {
                 // It could never be delivered; dead-letter it rather than block the key forever.
-                deadLetter(ctx, event, DeadLetterEvent.RECORD_TOO_LARGE, "stream " + streamId
+                deadLetter(ctx, event, streamId, DeadLetterEvent.RECORD_TOO_LARGE, "stream " + streamId
                         + ": the projected record of " + record.length + " bytes does not fit max_size "
                         + sizer.maxSize());
                 continue;
@@ -129,9 +155,27 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         return value == null || value.isEmpty() || "-".equals(value);
     }
 
-    private void deadLetter(Context ctx, RawEvent event, String reason, String detail) {
+    private void deadLetter(Context ctx, RawEvent event, Long streamId, String reason, String detail) {
         ctx.output(DEAD_LETTER, DeadLetterEvent.of(event, reason, detail));
         eventsDeadLettered.inc();
-        deadLetteredByReason.computeIfAbsent(reason, r -> metrics.addGroup("deadLettered").counter(r)).inc();
+        deadLetteredByReason.computeIfAbsent(reason, r -> metrics.addGroup("reason", r).counter("eventsDeadLettered"))
+                .inc();
+        if (streamId != null) {
+            streamDeadLettered.computeIfAbsent(streamId + "/" + reason,
+                    k -> streamGroups.get(streamId).addGroup("reason", reason).counter("recordsDeadLettered")).inc();
+        }
+        // The first of each reason (and stream) at WARN, the rest at DEBUG: bad input must not flood the log.
+        boolean first = loggedDeadLetter.putIfAbsent(streamId + "/" + reason, Boolean.TRUE) == null;
+        if (first || LOG.isDebugEnabled()) {
+            try (LogFields f = LogFields.of(streamId, null, null)) {
+                String line = "Event from {}[{}]@{} dead-lettered ({}): {}";
+                Object[] args = {event.topic(), event.partition(), event.offset(), reason, detail};
+                if (first) {
+                    LOG.warn(line + (LOG.isDebugEnabled() ? "" : "; more of this reason only at DEBUG"), args);
+                } else {
+                    LOG.debug(line, args);
+                }
+            }
+        }
     }
 }

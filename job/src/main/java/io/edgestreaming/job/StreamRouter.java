@@ -114,7 +114,16 @@ public final class StreamRouter implements Serializable {
      * @param eventBytes the raw event, hashed only when a matching stream samples
      */
     public List<Route> route(DataSource source, String client, String host, byte[] eventBytes, List<Route> out) {
+        return route(source, client, host, eventBytes, out, null);
+    }
+
+    /** As above; also adds to {@code sampledOut} (cleared first, if not null) the streams that sampled it out. */
+    public List<Route> route(DataSource source, String client, String host, byte[] eventBytes, List<Route> out,
+            List<Route> sampledOut) {
         out.clear();
+        if (sampledOut != null) {
+            sampledOut.clear();
+        }
         Map<String, Route[]> byClient = index.get(source);
         Route[] candidates = byClient == null ? null : byClient.get(client);
         if (candidates == null) {
@@ -132,6 +141,8 @@ public final class StreamRouter implements Serializable {
             }
             if (route.keeps(hash)) {
                 out.add(route);
+            } else if (sampledOut != null) {
+                sampledOut.add(route);
             }
         }
         return out;

@@ -1,5 +1,6 @@
 package io.edgestreaming.connectors.engine.internal;
 
+import io.edgestreaming.connectors.LogFields;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
@@ -130,6 +131,9 @@ final class DeliveryEngine implements AutoCloseable {
     /** A block becomes pending (arrived or restored); then the budget is enforced. */
     void add(Pending p) {
         pending.put(p.key(), p);
+        if (p.arrivedMillis == 0) {
+            p.arrivedMillis = System.currentTimeMillis();
+        }
         destination(p.block.destinationId()).added(p);
         enforceBudget();
     }
@@ -227,6 +231,7 @@ final class DeliveryEngine implements AutoCloseable {
             endpoint = null;
         }
         p.attempts++;
+        d.attempts.inc();
         p.lastAttemptMillis = now;
         if (p.firstAttemptMillis == 0) {
             p.firstAttemptMillis = now;
@@ -267,9 +272,14 @@ final class DeliveryEngine implements AutoCloseable {
                 remove(d, p);
                 d.deliveredBlocks.inc();
                 d.deliveredBytes.inc(p.bytes());
+                if (p.arrivedMillis > 0) {
+                    d.deliveryLatency.update(Math.max(0, System.currentTimeMillis() - p.arrivedMillis));
+                }
                 int failures = d.succeeded();
                 if (failures > 0) {
-                    LOG.info("Destination {} recovered after {} failed attempt(s)", d.id, failures);
+                    try (LogFields f = fields(d, p)) {
+                        LOG.info("Destination {} recovered after {} failed attempt(s)", d.id, failures);
+                    }
                 }
             }
             case PERMANENT -> deadLetter(d, p, endpointsByStream.get(p.block.streamId()), truncate(outcome.reason()));
@@ -289,7 +299,10 @@ final class DeliveryEngine implements AutoCloseable {
                 d.enqueue(p, delivery.maxRetryDuration().toMillis());
                 long pause = d.failed(now, retryAfter, backoff);
                 if (d.consecutiveFailures() == 1 || LOG.isDebugEnabled()) {
-                    LOG.warn("Destination {} failing ({}); pausing it {} ms, other destinations unaffected", d.id, p.lastReason, pause);
+                    try (LogFields f = fields(d, p)) {
+                        LOG.warn("Destination {} failing ({}); pausing it {} ms, other destinations unaffected", d.id,
+                                p.lastReason, pause);
+                    }
                 }
             }
         }
@@ -621,8 +634,10 @@ final class DeliveryEngine implements AutoCloseable {
         p.deadLettering = false;
         remove(d, p);
         d.deadLettered.inc();
-        LOG.warn("Block {} ({} records) to {} dead-lettered: {}", p.block.blockId(), p.block.recordCount(), entry.destination(),
-                entry.reason());
+        try (LogFields f = fields(d, p)) {
+            LOG.warn("Block {} ({} records) to {} dead-lettered: {}", p.block.blockId(), p.block.recordCount(),
+                    entry.destination(), entry.reason());
+        }
         dispatch(d);
         wakeMemoryWaiters();
     }
@@ -694,6 +709,10 @@ final class DeliveryEngine implements AutoCloseable {
 
     boolean draining() {
         return draining;
+    }
+
+    private static LogFields fields(Destination d, Pending p) {
+        return LogFields.of(p.block.streamId(), d.id, p.block.blockId());
     }
 
     long now() {

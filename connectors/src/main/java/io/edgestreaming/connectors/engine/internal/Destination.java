@@ -4,7 +4,9 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.PriorityQueue;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
  * Everything the engine keeps per destination in one subtask: the queue of deliverable blocks, the
@@ -51,7 +53,10 @@ final class Destination {
     final Counter deliveredBlocks;
     final Counter deliveredBytes;
     final Counter retries;
+    final Counter attempts;
     final Counter deadLettered;
+    /** Millis from a block's arrival here (its cut, about) to its acknowledgement. */
+    final Histogram deliveryLatency;
 
     Destination(String id, MetricGroup operatorGroup, MemoryBudget budget) {
         this.id = id;
@@ -60,6 +65,8 @@ final class Destination {
         this.deliveredBlocks = group.counter("deliveredBlocks");
         this.deliveredBytes = group.counter("deliveredBytes");
         this.retries = group.counter("retries");
+        this.attempts = group.counter("attempts");
+        this.deliveryLatency = group.histogram("deliveryLatencyMillis", new DescriptiveStatisticsHistogram(1000));
         this.deadLettered = group.counter("deadLetteredBlocks");
         group.gauge("pendingBlocks", () -> pendingBlocks);
         group.gauge("pendingBytes", () -> pendingBytes);
@@ -68,10 +75,17 @@ final class Destination {
         group.gauge("spooledBytes", () -> spooledBytes);
         group.gauge("spooledBlocks", () -> spooledBlocks);
         group.gauge("inFlight", () -> inFlight);
+        group.gauge("heldBlocks", inHeap::size);
         group.gauge("circuitOpen", () -> consecutiveFailures > 0 ? 1 : 0);
+        group.gauge("state", this::state);
     }
 
     // ---- circuit ----
+
+    /** For dashboards: 0 healthy, 1 backing off (one failure in a row), 2 circuit open (more). */
+    int state() {
+        return consecutiveFailures == 0 ? 0 : consecutiveFailures == 1 ? 1 : 2;
+    }
 
     /** Attempts allowed at once: all while healthy, one probe while failing. Reads for a send count. */
     int concurrencyLimit(int healthyLimit) {

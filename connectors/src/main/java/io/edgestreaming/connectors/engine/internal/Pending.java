@@ -36,6 +36,8 @@ final class Pending {
     String deadLetterReason = "";
 
     // Transient scheduling state (rebuilt on restore).
+    /** Wall-clock millis it became pending in this run (about its cut time; a restore resets it). */
+    long arrivedMillis;
     long nextAttemptMillis;
     long order;
     boolean inFlight;
