@@ -31,28 +31,28 @@ class ManyStreamsTest {
     private static final long MAX_LOAD_MILLIS = 30_000;
     private static final long MAX_HEAP_BYTES = 512L << 20;
 
-    /** Stream ids are client * 10 + kind; the kinds, each with its own rule. */
+    /** Stream ids are (client + 1) * 10 + kind; the kinds, each with its own rule. */
     private static String streams() {
         StringBuilder y = new StringBuilder("streams:\n");
         for (int c = 0; c < CLIENTS; c++) {
             String client = "c" + c;
             String d = client + ".example";
-            y.append("  - {id: ").append(c * 10).append(", name: exact-").append(c).append(", client: ").append(client)
+            y.append("  - {id: ").append((c + 1) * 10).append(", name: exact-").append(c).append(", client: ").append(client)
                     .append(", template_id: 184, domains: [www.").append(d).append(", api.").append(d)
                     .append("], endpoint: {endpoint_type: standard, url: 'https://siem.example.com/").append(client)
                     .append("', headers: {Authorization: 'Bearer t-").append(c).append("'}}}\n");
-            y.append("  - {id: ").append(c * 10 + 1).append(", name: wildcard-").append(c).append(", client: ").append(client)
+            y.append("  - {id: ").append((c + 1) * 10 + 1).append(", name: wildcard-").append(c).append(", client: ").append(client)
                     .append(", template_id: 2, domains: ['*.").append(d)
                     .append("'], endpoint: {endpoint_type: kafka, bootstrap_servers: 'k1:9092', kafka_topic: t").append(c)
                     .append("}}\n");
-            y.append("  - {id: ").append(c * 10 + 2).append(", name: all-").append(c).append(", client: ").append(client)
+            y.append("  - {id: ").append((c + 1) * 10 + 2).append(", name: all-").append(c).append(", client: ").append(client)
                     .append(", template_model: '{\"h\":\"$host\",\"s\":\"$status\"}', all_domains: true,")
                     .append(" endpoint: {endpoint_type: s3, host_url: 'https://s3.example.com', bucket_name: b-").append(c)
                     .append(", region: us-east-1, access_key: ak, secret_key: sk}}\n");
-            y.append("  - {id: ").append(c * 10 + 3).append(", name: waf-").append(c).append(", client: ").append(client)
+            y.append("  - {id: ").append((c + 1) * 10 + 3).append(", name: waf-").append(c).append(", client: ").append(client)
                     .append(", data_source: waf, template_id: 4, domains: [www.").append(d)
                     .append("], endpoint: {endpoint_type: standard, url: 'https://waf.example.com/in'}}\n");
-            y.append("  - {id: ").append(c * 10 + 4).append(", name: off-").append(c).append(", client: ").append(client)
+            y.append("  - {id: ").append((c + 1) * 10 + 4).append(", name: off-").append(c).append(", client: ").append(client)
                     .append(", active: false, template_id: 184, domains: [www.").append(d)
                     .append("], endpoint: {endpoint_type: standard, url: 'https://off.example.com/in'}}\n");
         }
@@ -66,7 +66,7 @@ class ManyStreamsTest {
             return out; // a client without streams
         }
         String d = "c" + client + ".example";
-        long base = client * 10L;
+        long base = (client + 1) * 10L;
         if (source == DataSource.HTTP) {
             if (host.equals("www." + d) || host.equals("api." + d)) {
                 out.add(base);
