@@ -70,7 +70,6 @@ public final class ConfigLoader {
     static final long DEFAULT_KAFKA_BLOCK_MAX_SIZE = 1_000_000L;
     static final long MIN_MAX_SIZE = 1_000_000L;
     static final long MAX_MAX_SIZE = Integer.MAX_VALUE;
-    static final int MAX_HEADERS = 5;
 
     private static final Pattern CLIENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
     /**
@@ -106,6 +105,10 @@ public final class ConfigLoader {
     public static JobConfig load(Path file, Function<String, String> env) throws ConfigException {
         String content;
         try {
+            long size = Files.size(file);
+            if (size > Limits.MAX_CONFIG_BYTES) {
+                throw new ConfigException(List.of(file + ": " + tooLarge(size)));
+            }
             content = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(List.of(file + ": cannot read the configuration: the file does not exist"));
@@ -141,7 +144,38 @@ public final class ConfigLoader {
         return config;
     }
 
+    private static String tooLarge(long bytes) {
+        return "the configuration has " + bytes + " bytes; at most " + Limits.bytes(Limits.MAX_CONFIG_BYTES)
+                + " (" + Limits.MAX_CONFIG_BYTES + " bytes) are read";
+    }
+
+    /** UTF-8 length of {@code s}, counted without copying it. */
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
     private static JsonNode readTree(String content, Problems problems) {
+        if (content.length() > Limits.MAX_CONFIG_BYTES / 3) {
+            long bytes = utf8Length(content);
+            if (bytes > Limits.MAX_CONFIG_BYTES) {
+                problems.add("", tooLarge(bytes));
+                return null;
+            }
+        }
         if (content.isBlank()) {
             problems.add("", "the configuration is empty");
             return null;
@@ -519,6 +553,12 @@ public final class ConfigLoader {
                 top.problem("streams", "must hold at least one stream");
                 return null;
             }
+            if (nodes.size() > Limits.MAX_STREAMS) {
+                // Not validated one by one: the count alone refuses the file.
+                top.problem("streams", "has " + nodes.size() + " streams; at most " + Limits.MAX_STREAMS
+                        + " in one configuration (split the streams over several jobs)");
+                return null;
+            }
             List<StreamConfig> streams = new ArrayList<>();
             Map<Long, Integer> ids = new HashMap<>();
             for (int i = 0; i < nodes.size(); i++) {
@@ -655,7 +695,8 @@ public final class ConfigLoader {
             JsonNode model = s.get("template_model");
             String json;
             if (model.isTextual()) {
-                References.Text t = s.text("template_model", true, 1 << 20);
+                // Measured below in bytes, the same for both forms.
+                References.Text t = s.text("template_model", true, Integer.MAX_VALUE);
                 if (t == null) {
                     return null;
                 }
@@ -672,9 +713,22 @@ public final class ConfigLoader {
                         + " was " + Section.kind(model));
                 return null;
             }
+            long bytes = utf8Length(json);
+            if (bytes > Limits.MAX_TEMPLATE_BYTES) {
+                s.problem("template_model", "has " + bytes + " bytes of JSON; a custom template may have at most "
+                        + Limits.bytes(Limits.MAX_TEMPLATE_BYTES) + " (" + Limits.MAX_TEMPLATE_BYTES + " bytes)");
+                return null;
+            }
             try {
                 // Without a (valid) data source the data set's syntax is still checked.
-                return Templates.custom(dataSource, json);
+                Template template = Templates.custom(dataSource, json);
+                int variables = template.variableCount();
+                if (variables > Limits.MAX_TEMPLATE_VARIABLES) {
+                    s.problem("template_model", "has " + variables + " $variables; a custom template may have at most "
+                            + Limits.MAX_TEMPLATE_VARIABLES);
+                    return null;
+                }
+                return template;
             } catch (TemplateException ex) {
                 for (String p : ex.problems()) {
                     if (dataSource != null || !p.startsWith("data_source is required")) {
@@ -885,7 +939,7 @@ public final class ConfigLoader {
                 }
                 // Header values usually carry tokens: no message below shows the value.
                 if (entry.getValue().isNull()) {
-                    problems.add(path, "must have a value (1 to 1024 characters)");
+                    problems.add(path, "must have a value (1 to " + Limits.MAX_HEADER_VALUE_CHARS + " characters)");
                     ok = false;
                     continue;
                 }
@@ -895,8 +949,9 @@ public final class ConfigLoader {
                     continue;
                 }
                 String value = v.value();
-                if (value.isEmpty() || value.length() > 1024) {
-                    problems.add(path, "value must be 1 to 1024 characters, has " + value.length());
+                if (value.isEmpty() || value.length() > Limits.MAX_HEADER_VALUE_CHARS) {
+                    problems.add(path, "value must be 1 to " + Limits.MAX_HEADER_VALUE_CHARS + " characters, has "
+                            + value.length());
                     ok = false;
                     continue;
                 }
@@ -913,8 +968,8 @@ public final class ConfigLoader {
                 }
                 headers.put(name, Secret.of(value));
             }
-            if (count > MAX_HEADERS) {
-                e.problem("headers", "at most " + MAX_HEADERS + " headers, has " + count);
+            if (count > Limits.MAX_HEADERS) {
+                e.problem("headers", "at most " + Limits.MAX_HEADERS + " headers, has " + count);
                 ok = false;
             }
             return ok ? Collections.unmodifiableMap(headers) : null;

@@ -47,6 +47,20 @@ public final class Template implements Serializable {
         return entries;
     }
 
+    /** How many {@code $variable} references the expressions hold, repeats counted. */
+    public int variableCount() {
+        int n = 0;
+        for (Entry e : entries) {
+            Expression.Parsed parsed = Expression.parse(e.expression());
+            for (Expression.Part part : parsed.parts()) {
+                if (part.isVariable()) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     @Override
     public String toString() {
         return "Template{" + (id == null ? "custom" : "id=" + id) + ", " + dataSource.id() + ", "

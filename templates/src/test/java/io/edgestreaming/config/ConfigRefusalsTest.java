@@ -8,9 +8,13 @@ import static io.edgestreaming.config.ConfigTesting.s3;
 import static io.edgestreaming.config.ConfigTesting.standard;
 import static io.edgestreaming.config.ConfigTesting.stream;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each kind of refusal, with the message a user gets. */
 class ConfigRefusalsTest {
@@ -366,5 +370,47 @@ class ConfigRefusalsTest {
                 "invalid YAML: line 3, column 5: mapping values are not allowed here");
         assertThat(problems("{\"source\": {\"bootstrap_servers\": \"a:1\"}\n")).singleElement().asString()
                 .startsWith("invalid YAML: line 1, column ");
+    }
+
+    @Test
+    void limitsAreRefusedAtTheirPathNamingTheLimit(@TempDir Path dir) throws Exception {
+        // The file's size is checked before it is read: a sparse file takes no disk and is never read.
+        Path huge = dir.resolve("huge.yaml");
+        try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength(Limits.MAX_CONFIG_BYTES + 1);
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(huge, ConfigTesting.ENV::get))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        huge + ": the configuration has 67108865 bytes; at most 64 MiB (67108864 bytes) are read"));
+        // The same for a configuration given as text (multi-byte characters counted in UTF-8).
+        String padded = MINIMAL + "# " + "\u00e9".repeat((int) (Limits.MAX_CONFIG_BYTES / 2));
+        assertThat(problems(padded)).singleElement().asString()
+                .startsWith("the configuration has 671").endsWith("bytes; at most 64 MiB (67108864 bytes) are read");
+
+        String head = MINIMAL.substring(0, MINIMAL.indexOf("streams:"));
+        assertThat(problems(head + "streams:\n" + "  - {}\n".repeat(Limits.MAX_STREAMS + 1))).containsExactly(
+                "streams: has 20001 streams; at most 20000 in one configuration (split the streams over several jobs)");
+
+        String big = "{\"k\":\"" + "x".repeat(Limits.MAX_TEMPLATE_BYTES) + "\"}";
+        assertThat(problems(MINIMAL.replace("template_id: 184", "template_model: '" + big + "'"))).containsExactly(
+                "streams[0].template_model: has 65544 bytes of JSON; a custom template may have at most 64 KiB"
+                        + " (65536 bytes)");
+        // As a mapping, the JSON it is written as is measured.
+        assertThat(problems(MINIMAL.replace("template_id: 184", "template_model: {k: " + "y".repeat(70_000) + "}")))
+                .containsExactly("streams[0].template_model: has 70008 bytes of JSON; a custom template may have at most"
+                        + " 64 KiB (65536 bytes)");
+        String many = "{\"k\":\"" + "${status}".repeat(Limits.MAX_TEMPLATE_VARIABLES + 1) + "\"}";
+        assertThat(problems(MINIMAL.replace("template_id: 184", "template_model: '" + many + "'"))).containsExactly(
+                "streams[0].template_model: has 501 $variables; a custom template may have at most 500");
+        String enough = "{\"k\":\"" + "${status}".repeat(Limits.MAX_TEMPLATE_VARIABLES) + "\"}";
+        assertThat(parse(MINIMAL.replace("template_id: 184", "template_model: '" + enough + "'")).streams()
+                .get(0).template().variableCount()).isEqualTo(Limits.MAX_TEMPLATE_VARIABLES);
+        // Headers: Azion's 5, values 1..1024 characters (see endpointRules for the messages).
+        assertThat(Limits.MAX_HEADERS).isEqualTo(5);
+        assertThat(Limits.MAX_HEADER_VALUE_CHARS).isEqualTo(1024);
+        assertThat(problems(standard("", "headers: {A: 1, B: 2, C: 3, D: 4, E: 5, F: 6}\n"))).containsExactly(
+                "streams[0].endpoint.headers: at most 5 headers, has 6");
+        assertThat(parse(standard("", "headers: {A: 1, B: 2, C: 3, D: 4, E: '" + "v".repeat(1024) + "'}\n"))
+                .streams().get(0).endpoint()).isNotNull();
     }
 }

@@ -1,6 +1,7 @@
 package io.edgestreaming.connectors.http;
 
 import io.edgestreaming.config.HttpEndpoint;
+import io.edgestreaming.config.Limits;
 import io.edgestreaming.config.Secret;
 import java.util.Locale;
 import java.util.Map;
@@ -12,8 +13,8 @@ import java.util.Set;
  * transport owns cannot be overridden. Errors name the header, never its value (values are secrets).
  */
 public final class HttpHeaderRules {
-    public static final int MAX_HEADERS = 5;
-    public static final int MAX_VALUE_LENGTH = 1024;
+    public static final int MAX_HEADERS = Limits.MAX_HEADERS;
+    public static final int MAX_VALUE_LENGTH = Limits.MAX_HEADER_VALUE_CHARS;
     /** Set by the HTTP client or by this transport; an override would break framing or dedupe. */
     static final Set<String> RESERVED = Set.of(
             "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "upgrade",
