@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -107,6 +108,11 @@ public final class EdgeStreamingPipeline {
         env.getCheckpointConfig().setCheckpointingConsistencyMode(CheckpointingMode.EXACTLY_ONCE);
         Configuration pipeline = new Configuration();
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        // Blocks wait in state until their checkpoint completes (write-ahead), and JSON records compress
+        // several times over: snappy-compressed snapshots (keyed and operator state) unless set otherwise.
+        if (env.getConfiguration().getOptional(ExecutionOptions.SNAPSHOT_COMPRESSION).isEmpty()) {
+            pipeline.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
+        }
         env.configure(pipeline);
     }
 

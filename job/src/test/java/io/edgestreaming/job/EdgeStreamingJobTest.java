@@ -1,5 +1,10 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.config.JobConfig;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,5 +37,19 @@ class EdgeStreamingJobTest {
         assertThatThrownBy(() -> EdgeStreamingJob.main(new String[0]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--config");
         assertThat(EdgeStreamingJob.configPath(new String[] {"--config=/a/b.yaml"})).isEqualTo(Path.of("/a/b.yaml"));
+    }
+
+    @Test
+    void snapshotsAreCompressedUnlessTheFlinkOptionsSayOtherwise() {
+        JobConfig config = new JobConfig(null, null, null, java.time.Duration.ofSeconds(30), java.util.List.of());
+        StreamExecutionEnvironment byDefault = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
+        EdgeStreamingPipeline.configure(byDefault, config);
+        assertThat(byDefault.getConfig().isUseSnapshotCompression()).isTrue();
+
+        Configuration off = new Configuration();
+        off.set(ExecutionOptions.SNAPSHOT_COMPRESSION, false);
+        StreamExecutionEnvironment explicit = StreamExecutionEnvironment.getExecutionEnvironment(off);
+        EdgeStreamingPipeline.configure(explicit, config);
+        assertThat(explicit.getConfig().isUseSnapshotCompression()).isFalse();
     }
 }
