@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end throughput benchmark (module bench, profile -Pe2e-bench; never part of `mvn verify`): Kafka's own
 # consumer, the whole job and a stock Flink pipeline over one preloaded backlog, side by side in one run.
-#   ./run-bench.sh [--events 300000] [--rounds 1] [--parallelism 2] [--malformed-per-10000 10]
-#                  [--broker child|embedded] [--profile] [--seed 4529] [--output bench/target/e2e-bench]
+#   ./run-bench.sh [--events 1000000] [--rounds 3] [--parallelism 2] [--malformed-per-10000 10]
+#                  [--broker child|embedded] [--profile | --profile-wall] [--seed 4529] [--output bench/target/e2e-bench]
 # Builds only what the benchmark needs (no `mvn install`). EDGE_OFFLINE=1 builds with mvn -o; EDGE_SKIP_BUILD=1
-# reuses the last build; BENCH_HEAP sets the benchmark JVM's heap (default 3g; the broker child has 1g).
+# reuses the last build; BENCH_HEAP sets the benchmark JVM's heap (default 4g; the broker child has 1g).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -31,7 +31,7 @@ JAVA_OPENS=(
   --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
 )
 
-exec java "${JAVA_OPENS[@]}" -Dlog4j2.configurationFile=log4j2-bench.xml -Xms${BENCH_HEAP:-3g} -Xmx${BENCH_HEAP:-3g} \
+exec java "${JAVA_OPENS[@]}" -Dlog4j2.configurationFile=log4j2-bench.xml -Xms${BENCH_HEAP:-4g} -Xmx${BENCH_HEAP:-4g} \
     -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
     -cp "bench/target/classes:$(cat bench/target/runtime-classpath.txt)" \
     io.edgestreaming.bench.EndToEndBench "$@"

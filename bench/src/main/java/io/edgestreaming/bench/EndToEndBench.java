@@ -77,16 +77,17 @@ public final class EndToEndBench {
     private static final String S3_ACCESS = "bench-access";
     private static final String S3_SECRET = "bench-secret-key";
 
+    /** {@code profile}: null, "itimer" (CPU) or "wall" (wall clock of the task threads); the last round only. */
     record Options(int events, int rounds, int parallelism, int malformedPerTenThousand, boolean childBroker,
-            boolean profile, Path output, long seed) {
+            String profile, Path output, long seed) {
 
         static Options parse(String[] args) {
-            int events = 300_000;
-            int rounds = 1;
+            int events = 1_000_000;
+            int rounds = 3;
             int parallelism = 2;
             int malformed = 10;
             boolean child = true;
-            boolean profile = false;
+            String profile = null;
             Path output = Path.of("bench/target/e2e-bench");
             long seed = 4529;
             for (int i = 0; i < args.length; i++) {
@@ -105,7 +106,11 @@ public final class EndToEndBench {
                     case "--seed" -> seed = Long.parseLong(required(arg, value));
                     case "--output" -> output = Path.of(required(arg, value));
                     case "--profile" -> {
-                        profile = true;
+                        profile = "itimer";
+                        i--;
+                    }
+                    case "--profile-wall" -> {
+                        profile = "wall";
                         i--;
                     }
                     case "-h", "--help" -> throw new IllegalArgumentException("help");
@@ -139,6 +144,8 @@ public final class EndToEndBench {
     private GcWatcher gcWatcher;
     private Profiler profiler;
     private Corpus corpus;
+    /** Whether this round's Flink runs are profiled (the last round, on the warmest JVM). */
+    private boolean profiling;
 
     private EndToEndBench(Options options) {
         this.options = options;
@@ -150,8 +157,8 @@ public final class EndToEndBench {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
             boolean help = "help".equals(e.getMessage());
-            OUT.println((help ? "" : e.getMessage() + "\n") + "usage: ./run-bench.sh [--events 300000] [--rounds 1]"
-                    + " [--parallelism 2] [--malformed-per-10000 10] [--broker child|embedded] [--profile]"
+            OUT.println((help ? "" : e.getMessage() + "\n") + "usage: ./run-bench.sh [--events 1000000] [--rounds 3]"
+                    + " [--parallelism 2] [--malformed-per-10000 10] [--broker child|embedded] [--profile | --profile-wall]"
                     + " [--seed 4529] [--output bench/target/e2e-bench]");
             System.exit(help ? 0 : 2);
             return;
@@ -200,8 +207,8 @@ public final class EndToEndBench {
             log().info("stream {} {}: {} records expected", s.id(), s.name(), corpus.expected.get(s.id()).size());
         }
         startMiniCluster();
-        if (options.profile()) {
-            profiler = Profiler.load(work);
+        if (options.profile() != null) {
+            profiler = Profiler.load(work, options.profile());
         }
 
         List<RawResult> raws = new ArrayList<>();
@@ -209,6 +216,7 @@ public final class EndToEndBench {
         List<FlinkResult> stocks = new ArrayList<>();
         for (int round = 1; round <= options.rounds(); round++) {
             String run = "r" + round;
+            profiling = profiler != null && round == options.rounds();
             print("");
             print("== round " + round + " of " + options.rounds() + " (load average " + loadAverage() + ")");
             raws.add(raw(run));
@@ -409,6 +417,18 @@ public final class EndToEndBench {
         } finally {
             receiver.close();
             s3.close();
+            List<String> topics = new ArrayList<>(List.of("dead-" + run));
+            Streams.ALL.stream().filter(s -> s.kind() == Streams.Kind.KAFKA).forEach(s -> topics.add(s.topic(run)));
+            deleteTopics(topics);
+        }
+    }
+
+    /** Frees the broker's disk of a finished run's output (a million events' output is gigabytes). */
+    private void deleteTopics(List<String> topics) {
+        try {
+            kafka.admin().deleteTopics(topics).all().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log().warn("cannot delete topics {}: {}", topics, e.toString());
         }
     }
 
@@ -426,7 +446,11 @@ public final class EndToEndBench {
             return new Verification(List.of(c.describe()), c.exactlyOnce(), !c.exactlyOnce() && c.duplicated() == 0
                     && c.unexpected() == 0);
         };
-        return measure("stock Flink pipeline", run, graph.getJobGraph(), Duration.ZERO, () -> true, verify, () -> 0L);
+        try {
+            return measure("stock Flink pipeline", run, graph.getJobGraph(), Duration.ZERO, () -> true, verify, () -> 0L);
+        } finally {
+            deleteTopics(List.of(out));
+        }
     }
 
     /** What the endpoints hold: lines to print, exactly once or not, and whether waiting longer could help. */
@@ -468,7 +492,7 @@ public final class EndToEndBench {
             if (s10 == null && events >= n / 10) {
                 s10 = probe.snapshot(events);
                 gcWatcher.open();
-                if (profiler != null) {
+                if (profiling) {
                     profiler.start();
                 }
                 print(String.format(Locale.ROOT, "  10%% read after %.1f s", (now - submitNanos) / 1e9));
@@ -476,9 +500,9 @@ public final class EndToEndBench {
             if (s90 == null && events >= n * 9 / 10) {
                 s90 = probe.snapshot(events);
                 peakHeap = gcWatcher.close();
-                if (profiler != null) {
-                    profile = profiler.stop(options.output().resolve("profile-" + name.replaceAll("[^a-z]+", "-")
-                            + run + ".collapsed"), 25);
+                if (profiling) {
+                    profile = profiler.stop(options.output().resolve("profile-" + options.profile() + "-"
+                            + name.replaceAll("[^a-z]+", "-").replaceAll("^-|-$", "") + "-" + run + ".collapsed"), 25);
                 }
                 logThreads(s10, s90);
                 print(String.format(Locale.ROOT, "  90%% read after %.1f s", (now - submitNanos) / 1e9));
@@ -741,7 +765,7 @@ public final class EndToEndBench {
         r.verification().forEach(l -> print("    " + l));
         print("    => " + (r.exactlyOnce() ? "every record exactly once" : "NOT EXACTLY ONCE"));
         if (r.profile() != null) {
-            print("  profile (async-profiler, 10%-90%):");
+            print("  profile (async-profiler " + options.profile() + ", 10%-90%):");
             print(r.profile().stripTrailing());
         }
     }
@@ -789,13 +813,30 @@ public final class EndToEndBench {
                     list.stream().allMatch(FlinkResult::exactlyOnce) ? "yes" : "NO"));
         }
         print("");
-        print(String.format(Locale.ROOT, "job / raw   = %.3fx", job / raw));
-        print(String.format(Locale.ROOT, "job / stock = %.2fx", job / stock));
+        double[] jobRaw = new double[jobs.size()];
+        double[] jobStock = new double[jobs.size()];
+        for (int i = 0; i < jobs.size(); i++) {
+            jobRaw[i] = jobs.get(i).rate() / raws.get(i).rate();
+            jobStock[i] = jobs.get(i).rate() / stocks.get(i).rate();
+        }
+        print(String.format(Locale.ROOT, "job / raw   = %.3fx (median of the rounds' ratios; %.3fx from the medians)",
+                median(jobRaw), job / raw));
+        print(String.format(Locale.ROOT, "job / stock = %.2fx (median of the rounds' ratios; %.2fx from the medians)",
+                median(jobStock), job / stock));
         if (options.rounds() > 1) {
             print("per round (events/s): raw " + rates(raws.stream().mapToDouble(RawResult::rate).toArray()) + " | job "
                     + rates(jobs.stream().mapToDouble(FlinkResult::rate).toArray()) + " | stock "
                     + rates(stocks.stream().mapToDouble(FlinkResult::rate).toArray()));
+            print("per round (ratios): job / raw " + ratios(jobRaw, 3) + " | job / stock " + ratios(jobStock, 2));
         }
+    }
+
+    private static String ratios(double[] values, int decimals) {
+        List<String> out = new ArrayList<>();
+        for (double v : values) {
+            out.add(String.format(Locale.ROOT, "%." + decimals + "fx", v));
+        }
+        return String.join(", ", out);
     }
 
     private static String rates(double[] values) {

@@ -67,6 +67,9 @@ final class FlinkRest {
         JsonNode overview = get("/jobs/" + jobId + "/checkpoints");
         List<Checkpoint> list = new ArrayList<>();
         for (JsonNode c : overview.path("history")) {
+            if ("FAILED".equals(c.path("status").asText())) {
+                LOG.info("job {}: failed checkpoint {}", jobId, c);
+            }
             if (!"COMPLETED".equals(c.path("status").asText()) || c.path("is_savepoint").asBoolean()) {
                 continue;
             }

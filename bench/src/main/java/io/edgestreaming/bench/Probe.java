@@ -67,8 +67,8 @@ final class Probe {
     /** Who used this JVM's CPU between two snapshots, in ns, by kind of thread; the rest is the JVM's own. */
     static Map<String, Long> cpuByGroup(Snapshot from, Snapshot to) {
         Map<String, Long> groups = new LinkedHashMap<>();
-        for (String g : new String[] {"tasks", "delivery I/O", "Kafka clients", "receivers (HTTP, S3)",
-            "Flink runtime", "bench", "other threads"}) {
+        for (String g : new String[] {"tasks", "checkpoints' async part", "delivery I/O", "Kafka clients",
+            "receivers (HTTP, S3)", "Flink runtime", "bench", "other threads"}) {
             groups.put(g, 0L);
         }
         long attributed = 0;
@@ -86,6 +86,12 @@ final class Probe {
         if (thread == null) {
             return "other threads";
         }
+        // JVM threads: seen by the profiler only (their names cut to 15 characters), not by ThreadMXBean.
+        if (thread.startsWith("C2 Compiler") || thread.startsWith("C1 Compiler") || thread.startsWith("GC Thread")
+                || thread.startsWith("G1 ") || thread.startsWith("VM Thread") || thread.startsWith("VM Periodic")
+                || thread.startsWith("Sweeper")) {
+            return "JVM (GC, JIT) and ended threads";
+        }
         if (thread.startsWith("Source Data Fetcher") || thread.startsWith("kafka-producer-network-thread")
                 || thread.startsWith("kafka-coordinator") || thread.startsWith("kafka-admin")) {
             return "Kafka clients";
@@ -101,9 +107,12 @@ final class Probe {
                 || thread.contains("jetty") || thread.startsWith("user thread")) {
             return "receivers (HTTP, S3)";
         }
+        if (thread.startsWith("AsyncOperations")) {
+            return "checkpoints' async part";
+        }
         if (thread.startsWith("flink-") || thread.startsWith("Flink") || thread.startsWith("pekko")
                 || thread.contains("-pekko.") || thread.startsWith("jobmanager") || thread.startsWith("mini-cluster")
-                || thread.startsWith("Checkpoint") || thread.startsWith("AsyncOperations")
+                || thread.startsWith("Checkpoint")
                 || thread.startsWith("OutputFlusher") || thread.contains("taskmanager") || thread.startsWith("Timer")
                 || thread.startsWith("ForkJoinPool")) {
             return "Flink runtime";

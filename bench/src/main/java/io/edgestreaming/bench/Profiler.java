@@ -19,16 +19,22 @@ import one.profiler.Counter;
  */
 final class Profiler {
     private final AsyncProfiler profiler;
+    private final String event;
 
-    private Profiler(AsyncProfiler profiler) {
+    private Profiler(AsyncProfiler profiler, String event) {
         this.profiler = profiler;
+        this.event = event;
     }
 
     /** Null (with the reason printed) when the native library cannot be loaded here. */
-    static Profiler load(Path extractDir) {
+    /**
+     * @param event {@code itimer} (CPU time of every thread) or {@code wall} (wall-clock time of the task threads:
+     *     where they wait, e.g. in a checkpoint's synchronous part)
+     */
+    static Profiler load(Path extractDir, String event) {
         try {
             System.setProperty("one.profiler.extractPath", extractDir.toString());
-            return new Profiler(AsyncProfiler.getInstance());
+            return new Profiler(AsyncProfiler.getInstance(), event);
         } catch (Throwable e) {
             System.out.println("async-profiler unavailable (" + e + "): running without profiles");
             return null;
@@ -36,7 +42,7 @@ final class Profiler {
     }
 
     void start() throws IOException {
-        profiler.execute("start,event=itimer,interval=10ms,threads");
+        profiler.execute("start,event=" + event + ",interval=" + (event.equals("wall") ? "20ms" : "10ms") + ",threads");
     }
 
     /** Stops, writes the collapsed stacks to {@code file}, returns a summary. */
@@ -44,10 +50,10 @@ final class Profiler {
         profiler.stop();
         String collapsed = profiler.dumpCollapsed(Counter.SAMPLES);
         Files.writeString(file, collapsed);
-        return summarize(collapsed, top);
+        return summarize(collapsed, top, event.equals("wall"));
     }
 
-    static String summarize(String collapsed, int top) {
+    static String summarize(String collapsed, int top, boolean tasksOnly) {
         Map<String, Long> self = new HashMap<>();
         Map<String, Long> ours = new HashMap<>();
         Map<String, Long> byGroup = new HashMap<>();
@@ -59,9 +65,13 @@ final class Profiler {
             }
             long samples = Long.parseLong(line.substring(space + 1).trim());
             String[] frames = line.substring(0, space).split(";");
-            total += samples;
             String thread = frames[0].startsWith("[") ? frames[0].replaceAll("^\\[(.*?)( tid=\\d+)?\\]$", "$1") : "?";
-            byGroup.merge(Probe.group(thread), samples, Long::sum);
+            if (tasksOnly && !(Probe.group(thread).equals("tasks") && thread.matches(".*\\(\\d+/\\d+\\)#\\d+")
+                    && !thread.contains("Trigger for") && !thread.startsWith("OutputFlusher"))) {
+                continue;
+            }
+            total += samples;
+            byGroup.merge(tasksOnly ? thread : Probe.group(thread), samples, Long::sum);
             self.merge(frames[frames.length - 1], samples, Long::sum);
             java.util.Set<String> seen = new java.util.HashSet<>();
             for (String f : frames) {
@@ -74,8 +84,10 @@ final class Profiler {
             }
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "  %,d samples (10 ms of CPU each)%n", total));
-        out.append("  by thread group:\n");
+        out.append(tasksOnly ? String.format(Locale.ROOT, "  %,d samples of the task threads (every 20 ms of wall-clock"
+                + " time, running or waiting)%n", total)
+                : String.format(Locale.ROOT, "  %,d samples (10 ms of CPU each)%n", total));
+        out.append(tasksOnly ? "  by task thread:\n" : "  by thread group:\n");
         appendTop(out, byGroup, total, 10);
         out.append("  top frames by self time:\n");
         appendTop(out, self, total, top);

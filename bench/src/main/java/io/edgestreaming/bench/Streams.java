@@ -10,8 +10,8 @@ import java.util.Locale;
 
 /**
  * The customer streams of the benchmark's job: ten streams of the event generator's three clients over both data
- * sources, Azion templates 184, 2 and 4 and custom data sets, one sampled, delivering to four HTTP paths, three
- * Kafka topics (record and block format, lz4) and three S3 prefixes (plain, gzip, dated). Written to the job's YAML
+ * sources, Azion templates 184, 2 and 4 and custom data sets, one sampled, delivering to three HTTP paths (plain,
+ * gzip, a JSON array), four Kafka topics (record and block format, lz4) and three S3 prefixes (gzip, plain, dated). Written to the job's YAML
  * here, and matched and projected here again, without the job's code, to compute what every endpoint must hold.
  */
 final class Streams {
@@ -132,13 +132,18 @@ final class Streams {
     static final String API = "{\"time\":\"$time\",\"host\":\"$host\",\"url\":\"$scheme://${host}$request_uri\","
             + "\"status\":\"$status\",\"bytes\":\"$bytes_sent\",\"cache\":\"$upstream_cache_status\",\"price\":\"$$1\"}";
 
+    /*
+     * The big data sets go where the data leaves this JVM (Kafka: the broker's disk; S3: gzip objects), so that the
+     * receivers' copies of a million events' output fit the heap next to the job.
+     */
     static final List<Spec> ALL = List.of(
             new Spec(1001, "shop-siem", "4529r", "http", "184",
-                    List.of("www.shop-4529r.example", "*.cdn-4529r.example"), false, 100, Kind.HTTP, HTTP_PLAIN),
+                    List.of("www.shop-4529r.example", "*.cdn-4529r.example"), false, 100, Kind.KAFKA,
+                    kafka("record", "none")),
             new Spec(1002, "api-kafka", "7781k", "http", "2", List.of("api.7781k.example"), false, 100, Kind.KAFKA,
                     kafka("record", "none")),
             new Spec(1003, "shop-archive", "4529r", "http", "2", List.of(), true, 50, Kind.S3,
-                    s3("plain/text", "azion")),
+                    s3("application/gzip", "azion")),
             new Spec(1004, "shop-waf", "4529r", "waf", "4", List.of("www.shop-4529r.example"), false, 100, Kind.KAFKA,
                     kafka("block", "none")),
             new Spec(1005, "api-custom", "7781k", "http", API, List.of("api.7781k.example", "www.7781k.example"), false,
