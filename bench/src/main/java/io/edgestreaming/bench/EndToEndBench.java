@@ -754,7 +754,9 @@ public final class EndToEndBench {
                         : String.format(Locale.ROOT, "at most %,d MB", r.peakHeapAfterGc() >> 20),
                 r.heapEnd() >> 20, r.heapBefore() >> 20, r.receiverBytes() >> 20));
         FlinkRest.Checkpoints cps = r.checkpoints();
-        print(String.format(Locale.ROOT, "  checkpoints: %d completed, %d failed", cps.completed(), cps.failed()));
+        print(String.format(Locale.ROOT, "  checkpoints: %d completed, %d failed%s", cps.completed(), cps.failed(),
+                cps.failed() > cps.failedInHistory() ? " (" + (cps.failed() - cps.failedInHistory()) + " not in the"
+                        + " checkpoint history: a trigger that failed before the checkpoint started)" : ""));
         print("      id   at s     state     e2e ms  max sync ms (subtask)                        max async ms  align ms");
         for (FlinkRest.Checkpoint c : cps.history()) {
             print(String.format(Locale.ROOT, "    %4d %6.1f %9s %8d  %6d  %-40s %8d %8d", c.id(),
@@ -777,8 +779,9 @@ public final class EndToEndBench {
         double stock = median(stocks.stream().mapToDouble(FlinkResult::rate).toArray());
         double mbPerEvent = corpus.bytes / 1e6 / corpus.events;
         print("");
-        print(String.format(Locale.ROOT, "== summary (%s, %d round(s), median; %,d events, %.0f B per event on average,"
-                        + " parallelism %d, load average %s, took %d min %d s)", LocalDate.now(), options.rounds(),
+        print(String.format(Locale.ROOT, "== summary (%s, %d round(s): rates and CPU are medians over the rounds; pause,"
+                        + " checkpoints and heap are those of the round with the median rate; %,d events, %.0f B per event"
+                        + " on average, parallelism %d, load average %s, took %d min %d s)", LocalDate.now(), options.rounds(),
                 corpus.events, mbPerEvent * 1e6, options.parallelism(), loadAverage(), took.toMinutes(),
                 took.toSecondsPart()));
         print("");

@@ -47,7 +47,8 @@ final class FlinkRest {
             long maxSync, String maxSyncVertex, long maxAsync, String maxAsyncVertex, long maxAlignment,
             long maxStartDelay, long processedData) {}
 
-    record Checkpoints(int completed, int failed, List<Checkpoint> history) {}
+    /** {@code failedInHistory}: failed checkpoints listed in the history (Flink also counts triggers that failed). */
+    record Checkpoints(int completed, int failed, int failedInHistory, List<Checkpoint> history) {}
 
     /** "batcher -> (route standard -> deliver standard, ...)" -> "batcher +6 chained". */
     static String shortName(String vertex) {
@@ -66,9 +67,11 @@ final class FlinkRest {
         }
         JsonNode overview = get("/jobs/" + jobId + "/checkpoints");
         List<Checkpoint> list = new ArrayList<>();
+        int failedInHistory = 0;
         for (JsonNode c : overview.path("history")) {
             if ("FAILED".equals(c.path("status").asText())) {
                 LOG.info("job {}: failed checkpoint {}", jobId, c);
+                failedInHistory++;
             }
             if (!"COMPLETED".equals(c.path("status").asText()) || c.path("is_savepoint").asBoolean()) {
                 continue;
@@ -110,6 +113,6 @@ final class FlinkRest {
         list.sort((a, b) -> Long.compare(a.id(), b.id()));
         JsonNode counts = overview.path("counts");
         LOG.info("checkpoint counts of job {}: {}", jobId, counts);
-        return new Checkpoints(counts.path("completed").asInt(), counts.path("failed").asInt(), list);
+        return new Checkpoints(counts.path("completed").asInt(), counts.path("failed").asInt(), failedInHistory, list);
     }
 }
