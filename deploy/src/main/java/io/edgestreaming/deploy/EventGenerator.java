@@ -18,8 +18,11 @@ import org.slf4j.LoggerFactory;
  * several clients and domains, real-looking status codes, user agents, cache statuses and WAF attack
  * families, and about 1% malformed events (truncated JSON, not JSON, no client) for the dead-letter
  * path.
+ *
+ * <p>{@link #corpus(long, int)} makes the same events without a producer, one at a time
+ * ({@link #next()}), e.g. for a benchmark's backlog, with its own seed and share of malformed events.
  */
-final class EventGenerator implements Runnable {
+public final class EventGenerator implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(EventGenerator.class);
 
     private static final String[][] CLIENT_HOSTS = {
@@ -37,7 +40,10 @@ final class EventGenerator implements Runnable {
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
         "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Mobile Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87",
         "curl/8.8.0", "Googlebot/2.1 (+http://www.google.com/bot.html)", "okhttp/4.12.0"};
+    private static final String[] SORTS = {"price", "-price", "relevance", "newest", "rating"};
     private static final String[] PATHS = {"/", "/index.html", "/products/42", "/api/v1/cart", "/img/banner.webp",
         "/static/app.js", "/static/app.css", "/search", "/login", "/checkout"};
     private static final String[] CONTENT_TYPES = {"text/html", "application/json", "image/webp",
@@ -61,14 +67,51 @@ final class EventGenerator implements Runnable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong generated = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
-    private final SplittableRandom random = new SplittableRandom(4529);
+    private final SplittableRandom random;
+    /** Malformed events per 10,000. */
+    private final int malformedPerTenThousand;
     private long sequence;
 
     EventGenerator(KafkaProducer<byte[], byte[]> producer, String httpTopic, String wafTopic, int eventsPerSecond) {
+        this(producer, httpTopic, wafTopic, eventsPerSecond, 4529, 100);
+    }
+
+    private EventGenerator(KafkaProducer<byte[], byte[]> producer, String httpTopic, String wafTopic,
+            int eventsPerSecond, long seed, int malformedPerTenThousand) {
         this.producer = producer;
         this.httpTopic = httpTopic;
         this.wafTopic = wafTopic;
         this.eventsPerSecond = eventsPerSecond;
+        this.random = new SplittableRandom(seed);
+        this.malformedPerTenThousand = malformedPerTenThousand;
+    }
+
+    /** One generated event: its data source ({@code waf} or {@code http}), its bytes, and whether it is malformed. */
+    public record Event(boolean waf, byte[] value, boolean malformed) {}
+
+    /**
+     * A generator without a producer: {@link #next()} returns the events one by one (not thread-safe).
+     *
+     * @param malformedPerTenThousand malformed events per 10,000 (100: 1%, 10: 0.1%)
+     */
+    public static EventGenerator corpus(long seed, int malformedPerTenThousand) {
+        if (malformedPerTenThousand < 0 || malformedPerTenThousand > 10_000) {
+            throw new IllegalArgumentException("malformed events per 10,000 out of range: " + malformedPerTenThousand);
+        }
+        return new EventGenerator(null, null, null, 0, seed, malformedPerTenThousand);
+    }
+
+    /** The next event (25% WAF, 75% edge), malformed with the generator's probability. */
+    public Event next() {
+        boolean waf = random.nextInt(100) < 25;
+        String json = waf ? wafEvent() : httpEvent();
+        boolean bad = random.nextInt(10_000) < malformedPerTenThousand;
+        if (bad) {
+            json = malform(json);
+            malformed.incrementAndGet();
+        }
+        generated.incrementAndGet();
+        return new Event(waf, json.getBytes(StandardCharsets.UTF_8), bad);
     }
 
     long generated() {
@@ -113,14 +156,8 @@ final class EventGenerator implements Runnable {
     }
 
     private void sendOne() {
-        boolean waf = random.nextInt(100) < 25;
-        String json = waf ? wafEvent() : httpEvent();
-        if (random.nextInt(100) == 0) {
-            json = malform(json);
-            malformed.incrementAndGet();
-        }
-        producer.send(new ProducerRecord<>(waf ? wafTopic : httpTopic, json.getBytes(StandardCharsets.UTF_8)));
-        generated.incrementAndGet();
+        Event event = next();
+        producer.send(new ProducerRecord<>(event.waf() ? wafTopic : httpTopic, event.value()));
     }
 
     private String malform(String json) {
@@ -148,7 +185,14 @@ final class EventGenerator implements Runnable {
     private String httpEvent() {
         String[] ch = clientAndHost();
         String path = pick(PATHS);
-        String query = random.nextInt(4) == 0 ? "q=" + random.nextInt(1000) : "-";
+        // Query strings as real traffic has them: searches with paging, campaign tags, cache busters.
+        String query = switch (random.nextInt(8)) {
+            case 0, 1 -> "q=" + random.nextInt(1000) + "&page=" + (1 + random.nextInt(20)) + "&sort=" + pick(SORTS);
+            case 2 -> "utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale-" + random.nextInt(100)
+                    + "&utm_content=hero-banner";
+            case 3 -> "v=" + Long.toHexString(random.nextLong());
+            default -> "-";
+        };
         String cache = pick(CACHE);
         boolean hit = cache.equals("HIT");
         String status = pick(STATUSES);
@@ -194,8 +238,8 @@ final class EventGenerator implements Runnable {
         f.put("ssl_session_reused", random.nextBoolean() ? "r" : ".");
         f.put("ssl_server_name", ch[1]);
         f.put("http_user_agent", pick(USER_AGENTS));
-        f.put("http_referrer", random.nextBoolean() ? "https://" + ch[1] + "/" : "-");
-        f.put("request_id", Long.toHexString(random.nextLong()) + Long.toHexString(id));
+        f.put("http_referrer", random.nextBoolean() ? "https://" + ch[1] + pick(PATHS) : "-");
+        f.put("request_id", String.format(java.util.Locale.ROOT, "%016x%016x", random.nextLong(), id));
         f.put("session_id", Long.toHexString(random.nextLong()));
         f.put("stream", "edge");
         f.put("traceback", "-");
