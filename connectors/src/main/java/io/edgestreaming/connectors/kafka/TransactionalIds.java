@@ -16,8 +16,13 @@ import java.util.HexFormat;
  * can never commit a later one by mistake.
  */
 final class TransactionalIds {
-    /** One committing, one prepared, one being written, one spare for a failed checkpoint. */
-    static final int POOL_SIZE = 4;
+    /**
+     * The open transaction, one sealed at a snapshot, a batch attempt, and the prepared ones until their
+     * commit (a slow checkpoint's notification can come after the next snapshot), with room for failed
+     * checkpoints: when all are busy new blocks wait for a batch attempt at the next snapshot, which then
+     * writes inside the checkpoint's synchronous part (measured: 4 were too few under load).
+     */
+    static final int POOL_SIZE = 8;
 
     private TransactionalIds() {}
 
