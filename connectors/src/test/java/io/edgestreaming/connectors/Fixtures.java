@@ -60,6 +60,25 @@ public final class Fixtures {
                 String.join("\n", lines).getBytes(StandardCharsets.US_ASCII));
     }
 
+    /** The dead-letter manifests under {@code dir} (none if it does not exist). */
+    public static List<com.fasterxml.jackson.databind.JsonNode> manifests(Path dir) {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        if (!java.nio.file.Files.exists(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+            return files.filter(p -> p.toString().endsWith(".manifest.json")).map(p -> {
+                try {
+                    return json.readTree(p.toFile());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }).toList();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     public static Secret secret(String value) {
         return Secret.of(value);
     }

@@ -15,12 +15,10 @@ import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.testkit.HttpReceiver;
 import io.edgestreaming.templates.DataSource;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
@@ -115,16 +113,7 @@ class HttpDeliveryITCase {
         }
     }
 
-    private List<JsonNode> manifests() throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        try (Stream<Path> files = Files.walk(deadLetters)) {
-            return files.filter(p -> p.toString().endsWith(".manifest.json")).map(p -> {
-                try {
-                    return json.readTree(p.toFile());
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }).toList();
-        }
+    private List<JsonNode> manifests() {
+        return io.edgestreaming.connectors.Fixtures.manifests(deadLetters);
     }
 }

@@ -1,17 +1,14 @@
 package io.edgestreaming.connectors.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.testkit.TestKafka;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** Endpoints, expected messages and readers for the Kafka transport tests. */
@@ -82,20 +79,8 @@ final class KafkaFixtures {
                 + b.blockId() + "|" + b.dataSource().id();
     }
 
-    static List<JsonNode> manifests(Path dir) throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        if (!Files.exists(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(p -> p.toString().endsWith(".manifest.json")).map(p -> {
-                try {
-                    return json.readTree(p.toFile());
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }).toList();
-        }
+    static List<JsonNode> manifests(Path dir) {
+        return io.edgestreaming.connectors.Fixtures.manifests(dir);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {

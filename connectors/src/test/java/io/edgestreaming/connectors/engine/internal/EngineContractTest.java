@@ -8,7 +8,6 @@ import static io.edgestreaming.connectors.Fixtures.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.HttpEndpoint;
@@ -21,7 +20,6 @@ import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -33,7 +31,6 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -224,21 +221,7 @@ class EngineContractTest {
     }
 
     private List<JsonNode> manifests() {
-        ObjectMapper json = new ObjectMapper();
-        if (!Files.exists(deadLetters)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.walk(deadLetters)) {
-            return files.filter(p -> p.toString().endsWith(".manifest.json")).map(p -> {
-                try {
-                    return json.readTree(p.toFile());
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }).toList();
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        return io.edgestreaming.connectors.Fixtures.manifests(deadLetters);
     }
 
     record Call(String destinationId, String blockId, String key, byte[] payload) {}
