@@ -36,7 +36,7 @@ final class Profiler {
             System.setProperty("one.profiler.extractPath", extractDir.toString());
             return new Profiler(AsyncProfiler.getInstance(), event);
         } catch (Throwable e) {
-            System.out.println("async-profiler unavailable (" + e + "): running without profiles");
+            org.slf4j.LoggerFactory.getLogger(Profiler.class).warn("async-profiler unavailable ({}): running without profiles", e.toString());
             return null;
         }
     }

@@ -262,15 +262,7 @@ public final class ChildProcessKafka implements TestKafka {
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("log.dirs", dir.resolve("data").toString());
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
-        props.put("transaction.state.log.num.partitions", "1");
-        props.put("offsets.topic.replication.factor", "1");
-        props.put("offsets.topic.num.partitions", "1");
-        props.put("transaction.max.timeout.ms", Long.toString(EmbeddedKafka.TRANSACTION_MAX_TIMEOUT.toMillis()));
-        props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("auto.create.topics.enable", "false");
-        props.put("num.partitions", "1");
+        props.putAll(EmbeddedKafka.singleNodeDefaults());
         props.putAll(extra);
         StringBuilder text = new StringBuilder("# Written by the edge-streaming testkit (ChildProcessKafka)\n");
         props.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));

@@ -175,16 +175,7 @@ public final class EmbeddedKafka implements TestKafka {
                         .setNumControllerNodes(1)
                         .build();
                 KafkaClusterTestKit.Builder kit = new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(true);
-                Map<String, String> props = new LinkedHashMap<>();
-                props.put("transaction.state.log.replication.factor", "1");
-                props.put("transaction.state.log.min.isr", "1");
-                props.put("offsets.topic.replication.factor", "1");
-                props.put("offsets.topic.num.partitions", "1");
-                props.put("transaction.state.log.num.partitions", "1");
-                props.put("transaction.max.timeout.ms", Long.toString(TRANSACTION_MAX_TIMEOUT.toMillis()));
-                props.put("group.initial.rebalance.delay.ms", "0");
-                props.put("auto.create.topics.enable", "false");
-                props.put("num.partitions", "1");
+                Map<String, String> props = new LinkedHashMap<>(singleNodeDefaults());
                 // A production broker neither offers nor accepts unstable versions; Kafka's test kit enables both.
                 props.put("unstable.api.versions.enable", "false");
                 props.put("unstable.feature.versions.enable", "false");
@@ -285,6 +276,24 @@ public final class EmbeddedKafka implements TestKafka {
                 props.put(prefix + "scram-sha-512.sasl.jaas.config", jaas);
             }
         }
+    }
+
+    /**
+     * What every test broker of the kit sets, in-process or child process: one node (internal topics with one
+     * replica and partition), transactions up to {@link #TRANSACTION_MAX_TIMEOUT}, no auto-created topics.
+     */
+    static Map<String, String> singleNodeDefaults() {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "1");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "1");
+        props.put("transaction.max.timeout.ms", Long.toString(TRANSACTION_MAX_TIMEOUT.toMillis()));
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("auto.create.topics.enable", "false");
+        props.put("num.partitions", "1");
+        return props;
     }
 
     /** host:port of the PLAINTEXT listener. */
