@@ -87,12 +87,16 @@ public interface Transport extends AutoCloseable {
     default void initializeState(TransportContext context, List<byte[]> restoredState) throws Exception {}
 
     /**
-     * Called at every checkpoint, after {@link #stage} (if any): the transport's own state for this
-     * checkpoint. On a restore every subtask gets the elements of all subtasks (see {@link #initializeState});
-     * keep them small. Throwing fails the checkpoint.
+     * Called at every checkpoint, after {@link #stage} (if any), on the task thread: the transport's own
+     * state for this checkpoint. The task thread never waits for it: the future may complete later (a
+     * Kafka transaction still flushing), and the checkpoint's asynchronous part writes it once complete,
+     * so the checkpoint completes only with it. It must complete on its own within a bound the
+     * transport chooses (it may not need the task thread to do so). On a restore every subtask gets the
+     * elements of all subtasks (see {@link #initializeState}); keep them small. A failed future fails
+     * the checkpoint.
      */
-    default List<byte[]> snapshotState(long checkpointId) throws Exception {
-        return List.of();
+    default CompletableFuture<List<byte[]>> snapshotState(long checkpointId) throws Exception {
+        return CompletableFuture.completedFuture(List.of());
     }
 
     /**

@@ -96,10 +96,12 @@ final class BlockLedger {
     }
 
     /**
-     * The backlog blocks not yet being written, now marked as written; blocks waiting longer than
+     * The backlog blocks not yet being written and covered by checkpoint {@code coveredBy} or an earlier
+     * one ({@code Long.MAX_VALUE}: also those not covered yet), now marked as written; blocks waiting longer than
      * {@code expireAfterMillis} leave for good instead (their waiters are added to {@code expiredWaiters}).
      */
-    List<StagedBlock> takeBatch(long now, long expireAfterMillis, List<CompletableFuture<Outcome>> expiredWaiters) {
+    List<StagedBlock> takeBatch(long now, long expireAfterMillis, long coveredBy,
+            List<CompletableFuture<Outcome>> expiredWaiters) {
         List<StagedBlock> batch = new ArrayList<>();
         for (Iterator<Map.Entry<String, Waiting>> it = backlog.entrySet().iterator(); it.hasNext(); ) {
             Waiting w = it.next().getValue();
@@ -117,12 +119,28 @@ final class BlockLedger {
                 }
                 continue;
             }
-            batch.add(w.block);
+            if (w.coveredAt <= coveredBy) {
+                batch.add(w.block);
+            }
         }
         for (StagedBlock b : batch) {
             writing.add(b.deliveryKey());
         }
         return batch;
+    }
+
+    /**
+     * Whether every block of a written transaction is covered by checkpoint {@code checkpointId} or an
+     * earlier one: only then may that checkpoint claim the transaction (its commit follows the checkpoint).
+     */
+    boolean coveredBy(List<String> keys, long checkpointId) {
+        for (String k : keys) {
+            Waiting w = backlog.get(k);
+            if (w != null && w.coveredAt > checkpointId) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** An attempt failed: its blocks wait in the backlog again. */

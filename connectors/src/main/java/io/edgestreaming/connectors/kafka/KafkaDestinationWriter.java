@@ -214,7 +214,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
         submit(this::recover, 0);
     }
 
-    Future<Void> recovery() {
+    CompletableFuture<Void> recovery() {
         return recovered;
     }
 
@@ -222,7 +222,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
      * Seals the open transaction (flushed on the writer thread) and starts a batch attempt for the rest of
      * the backlog; returns what the snapshot may wait for (null when failing: it is not waited for).
      */
-    synchronized Future<?> beforeSnapshot(long now) {
+    synchronized CompletableFuture<?> beforeSnapshot(long now) {
         snapshotSeq++;
         pruneCommitted(now);
         harvest();
@@ -248,6 +248,18 @@ final class KafkaDestinationWriter implements AutoCloseable {
         return waits.isEmpty() ? null : CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
     }
 
+    /**
+     * After a recovery that a snapshot found running: writes the blocks that checkpoint covers (at most
+     * {@code checkpointId}), so that its deferred state can claim them; returns what it may wait for.
+     */
+    synchronized CompletableFuture<?> writeCovered(long checkpointId, long now) {
+        harvest();
+        if (batch == null) {
+            startAttemptIfDue(now, checkpointId);
+        }
+        return healthy && batch != null ? batch.result : null;
+    }
+
     /** Whether blocks covered by a checkpoint still wait for an attempt (a final checkpoint waits for them). */
     synchronized boolean hasUnwritten() {
         harvest();
@@ -260,15 +272,22 @@ final class KafkaDestinationWriter implements AutoCloseable {
         return recovering || ledger.hasUnwritten();
     }
 
-    /** Claims every written transaction for this checkpoint; returns the writer's state for it. */
+    /**
+     * Claims for this checkpoint every written transaction whose blocks it covers; returns the writer's
+     * state for it. May run after the checkpoint's synchronous part (the snapshot's state is deferred):
+     * a transaction that also holds a block accepted after the checkpoint's barrier is left to a later one.
+     */
     synchronized WriterState afterSnapshot(long checkpointId) {
         harvest();
-        for (Txn t : written) {
-            t.checkpointId = checkpointId;
-            prepared.add(t);
-            ledger.claimed(t);
+        for (java.util.Iterator<Txn> it = written.iterator(); it.hasNext(); ) {
+            Txn t = it.next();
+            if (ledger.coveredBy(t.keys, checkpointId)) {
+                it.remove();
+                t.checkpointId = checkpointId;
+                prepared.add(t);
+                ledger.claimed(t);
+            }
         }
-        written.clear();
         List<WriterState.PreparedTxn> txns = new ArrayList<>(prepared.size());
         for (Txn t : prepared) {
             txns.add(new WriterState.PreparedTxn(t.checkpointId, t.transactionalId, t.producerId, t.epoch, t.anchor, t.keys));
@@ -334,6 +353,11 @@ final class KafkaDestinationWriter implements AutoCloseable {
     // ---------------------------------------------------------------- internals (lock held)
 
     private boolean startAttemptIfDue(long now) {
+        return startAttemptIfDue(now, Long.MAX_VALUE);
+    }
+
+    /** A batch attempt of the backlog blocks covered by checkpoint {@code coveredBy} or earlier. */
+    private boolean startAttemptIfDue(long now, long coveredBy) {
         if (batch != null || recovering || endpoint == null || (!healthy && now < nextAttemptMillis)) {
             return false;
         }
@@ -342,7 +366,8 @@ final class KafkaDestinationWriter implements AutoCloseable {
             return false; // every id holds a transaction still to settle: the blocks wait, no failure
         }
         List<CompletableFuture<Outcome>> expiredWaiters = new ArrayList<>();
-        List<StagedBlock> blocks = ledger.takeBatch(now, delivery.maxRetryDuration().toMillis() - expiryMarginMillis, expiredWaiters);
+        List<StagedBlock> blocks = ledger.takeBatch(now, delivery.maxRetryDuration().toMillis() - expiryMarginMillis, coveredBy,
+                expiredWaiters);
         Outcome expiredOutcome = Outcome.retry(describe() + ": not written before max_retry_duration");
         expiredWaiters.forEach(f -> f.complete(expiredOutcome));
         if (blocks.isEmpty()) {

@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * <p>Per destination a {@link KafkaDestinationWriter} with its own thread does every blocking call: a
  * cluster that is unreachable, refuses the topic or the credentials never fails a checkpoint nor delays
  * another destination; its blocks wait in the writer's backlog (engine backoff and max_retry_duration
- * apply). A checkpoint waits for a healthy destination's transaction at most {@link #STAGE_WAIT} (or the
- * request timeout, if shorter); a failing one is not waited for. The final checkpoint of a bounded
- * input waits until every covered block is written (bounded by {@link #FINAL_WAIT}).
+ * apply). The task thread never waits for a cluster: a checkpoint's state for a healthy destination
+ * completes, off the task thread, once its transaction is flushed or after {@link #STAGE_WAIT}
+ * ({@link #snapshotState}); a failing one is not waited for. The final checkpoint of a bounded input
+ * waits until every covered block is written (bounded by {@link #FINAL_WAIT}).
  *
  * <p>Transactional ids come from a fixed pool per job, destination and subtask ({@link TransactionalIds}).
  */
@@ -192,36 +193,71 @@ public final class KafkaTransport implements Transport {
         finishing = true;
     }
 
+    /**
+     * Seals each destination's open transaction and starts writing its backlog, on the writer threads;
+     * the task thread does not wait. The state completes once those transactions are flushed, or after
+     * {@link #STAGE_WAIT} (or the request timeout, if shorter): what is not flushed by then, or holds a
+     * block this checkpoint does not cover, is claimed by a later checkpoint, so a slow cluster delays
+     * only its own blocks. The checkpoint's asynchronous part waits for the state (see the engine's
+     * {@code DeferredTransportState}); only the final checkpoint of a bounded input waits here.
+     */
     @Override
-    public List<byte[]> snapshotState(long checkpointId) {
-        long wait = Math.min(STAGE_WAIT.toMillis(), delivery.requestTimeout().toMillis());
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
-        List<Future<?>> recoveries = new ArrayList<>();
-        for (KafkaDestinationWriter w : writers.values()) {
-            recoveries.add(w.recovery());
+    public CompletableFuture<List<byte[]>> snapshotState(long checkpointId) {
+        if (finishing) {
+            return CompletableFuture.completedFuture(finalSnapshot(checkpointId));
         }
-        awaitAll(recoveries, deadline); // a writer just started cleans its pool before its first transaction
+        long wait = Math.min(STAGE_WAIT.toMillis(), delivery.requestTimeout().toMillis());
         long now = System.currentTimeMillis();
-        List<Future<?>> waits = new ArrayList<>();
-        for (KafkaDestinationWriter w : writers.values()) {
-            Future<?> f = w.beforeSnapshot(now);
+        List<KafkaDestinationWriter> snapshotted = List.copyOf(writers.values());
+        List<CompletableFuture<?>> waits = new ArrayList<>();
+        for (KafkaDestinationWriter w : snapshotted) {
+            CompletableFuture<?> f = w.beforeSnapshot(now);
+            if (!w.recovery().isDone()) {
+                // Just started or restored: it cleans up its pool first, then writes what this checkpoint covers.
+                f = w.recovery().thenCompose(v -> orDone(w.writeCovered(checkpointId, System.currentTimeMillis())));
+            }
             if (f != null) {
                 waits.add(f);
             }
         }
-        awaitAll(waits, deadline);
-        if (finishing) {
-            // The last checkpoint: what it covers must be in one of its transactions, or the drain after
-            // it could only dead-letter it. Waiting is fine here: the input has ended.
-            long finalDeadline = System.nanoTime() + FINAL_WAIT.toNanos();
-            for (KafkaDestinationWriter w : writers.values()) {
-                while (w.hasUnwritten() && System.nanoTime() < finalDeadline) {
-                    Future<?> f = w.beforeSnapshot(System.currentTimeMillis());
-                    if (f != null) {
-                        awaitAll(List.of(f), finalDeadline);
-                    } else {
-                        sleep(10);
+        return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, wait, TimeUnit.MILLISECONDS)
+                .handle((v, e) -> null) // a failed attempt reports itself through its result
+                .thenApply(v -> {
+                    List<byte[]> states = new ArrayList<>(snapshotted.size());
+                    for (KafkaDestinationWriter w : snapshotted) {
+                        states.add(w.afterSnapshot(checkpointId).toBytes());
                     }
+                    return states;
+                });
+    }
+
+    private static CompletableFuture<?> orDone(CompletableFuture<?> f) {
+        return f != null ? f : CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * The last checkpoint: what it covers must be in one of its transactions, or the drain after it
+     * could only dead-letter it. Waiting on the task thread is fine here: the input has ended.
+     */
+    private List<byte[]> finalSnapshot(long checkpointId) {
+        long deadline = System.nanoTime() + FINAL_WAIT.toNanos();
+        List<Future<?>> recoveries = new ArrayList<>();
+        for (KafkaDestinationWriter w : writers.values()) {
+            recoveries.add(w.recovery());
+        }
+        awaitAll(recoveries, deadline);
+        for (KafkaDestinationWriter w : writers.values()) {
+            Future<?> first = w.beforeSnapshot(System.currentTimeMillis());
+            if (first != null) {
+                awaitAll(List.of(first), deadline);
+            }
+            while (w.hasUnwritten() && System.nanoTime() < deadline) {
+                Future<?> f = w.beforeSnapshot(System.currentTimeMillis());
+                if (f != null) {
+                    awaitAll(List.of(f), deadline);
+                } else {
+                    sleep(10);
                 }
             }
         }

@@ -70,7 +70,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
      * transport kept (a Kafka transaction and the blocks in it can land on different subtasks, since
      * the pending blocks are split independently), and the transport keeps only what concerns it.
      */
-    static final String TRANSPORT_STATE_NAME = "transport-state-union";
+    static final String TRANSPORT_STATE_NAME = "transport-state-deferred";
+    /** The same, one byte array per element, written before the state could be completed off the task thread. */
+    static final String UNION_TRANSPORT_STATE_NAME = "transport-state-union";
     /** Split-redistributed transport state of checkpoints taken before it became union state. */
     static final String LEGACY_TRANSPORT_STATE_NAME = "transport-state";
 
@@ -88,7 +90,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private transient DeliveryEngine engine;
     private transient Backoff backoff;
     private transient ListState<Pending> state;
-    private transient ListState<byte[]> transportState;
+    private transient ListState<DeferredTransportState> transportState;
     /** Every undelivered block of this subtask by delivery key, in arrival order. */
     private transient LinkedHashMap<String, Pending> pending;
     private transient List<Pending> unstaged;
@@ -145,13 +147,19 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         stopSavepointCompleted = Long.MIN_VALUE;
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
         transportState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>(TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
+                new ListStateDescriptor<>(TRANSPORT_STATE_NAME, DeferredTransportState.Serializer.INSTANCE));
+        ListState<byte[]> unionTransportState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>(UNION_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
         ListState<byte[]> legacyTransportState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>(LEGACY_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
         List<byte[]> restoredTransportState = new ArrayList<>();
         if (context.isRestored()) {
-            transportState.get().forEach(restoredTransportState::add);
+            for (DeferredTransportState s : transportState.get()) {
+                restoredTransportState.addAll(s.get());
+            }
+            unionTransportState.get().forEach(restoredTransportState::add);
             legacyTransportState.get().forEach(restoredTransportState::add);
+            unionTransportState.clear();
             legacyTransportState.clear();
         }
         List<Endpoint> endpoints = new ArrayList<>();
@@ -290,7 +298,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             unstaged = new ArrayList<>();
         }
         state.update(new ArrayList<>(pending.values()));
-        transportState.update(transport.snapshotState(checkpointId));
+        // Completed by the transport off the task thread; the asynchronous part writes it (see DeferredTransportState).
+        transportState.update(List.of(new DeferredTransportState(transport.snapshotState(checkpointId))));
         engine.checkpointTaken(checkpointId);
     }
 

@@ -101,6 +101,26 @@ public final class DeliveryHarness implements AutoCloseable {
     }
 
     /**
+     * A checkpoint as the task takes it: the synchronous part runs now, on the caller's thread (the
+     * task thread), the asynchronous part (writing the state) on another thread, like Flink's
+     * asynchronous snapshot threads. The future holds the state once written.
+     */
+    public java.util.concurrent.CompletableFuture<OperatorSubtaskState> snapshotAsync(long checkpointId) throws Exception {
+        org.apache.flink.streaming.api.operators.OperatorSnapshotFutures futures = harness.getOperator().snapshotState(
+                checkpointId, checkpointTimestamp++,
+                org.apache.flink.runtime.checkpoint.CheckpointOptions.forCheckpointWithDefaultLocation(),
+                new org.apache.flink.runtime.state.memory.MemCheckpointStreamFactory(Integer.MAX_VALUE));
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return org.apache.flink.streaming.api.operators.OperatorSnapshotFinalizer.create(futures)
+                        .getJobManagerOwnedState();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    /**
      * A savepoint of stop-with-savepoint, taken as the task takes it: synchronous, {@code drain} as with
      * {@code flink stop --drain} (call {@link #endInput} first, as the task does), else as {@code flink stop}.
      */
