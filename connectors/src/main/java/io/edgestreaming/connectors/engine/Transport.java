@@ -100,6 +100,16 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
+     * True (the default): a block whose delivery is under way when a stop savepoint is taken would be
+     * sent again by the job restored from it (the endpoint only deduplicates by key, if at all), so the
+     * engine lets those sends finish, bounded by {@code request_timeout}, before that savepoint. False
+     * for a transport whose own state settles such blocks after the restore (Kafka's transactions).
+     */
+    default boolean resendsInFlightAfterRestore() {
+        return true;
+    }
+
+    /**
      * True (the default): the transport keeps no payload beyond a {@link #deliver} call, so the engine
      * may move the payload of a waiting block out of the heap to its spool when the subtask's memory
      * budget is used up, and reads it back before {@link #deliver}. {@link #stage}, {@link #restore} and

@@ -183,6 +183,12 @@ public final class KafkaTransport implements Transport {
         return false;
     }
 
+    /** A block waiting for its transaction at a stop savepoint is settled by the restored job from the writer state. */
+    @Override
+    public boolean resendsInFlightAfterRestore() {
+        return false;
+    }
+
     @Override
     public void accepted(StagedBlock block) {
         writer(block.destinationId(), endpoints.get(block.destinationId())).accept(block);

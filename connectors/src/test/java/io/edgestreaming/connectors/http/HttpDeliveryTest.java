@@ -162,6 +162,41 @@ class HttpDeliveryTest {
     }
 
     /**
+     * Sends still under way when {@code flink stop} takes its savepoint (a slow endpoint): the stop lets
+     * them finish first, so their blocks are not in the savepoint, and starts no new send after it; what
+     * the savepoint holds only the restored job sends. Nothing is sent twice.
+     */
+    @Test
+    void stopWithSavepointLetsSendsUnderWayFinishAndStartsNoneSoNothingIsSentTwice() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/slow-stop"))));
+        List<Block> blocks = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            blocks.add(block(1, "example.com", i, 2));
+        }
+        receiver.delay(Duration.ofMillis(700));
+        OperatorSubtaskState savepoint;
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (Block b : blocks) {
+                h.process(b);
+            }
+            h.snapshot(1);
+            h.complete(1); // released: sends start, each answered after 700 ms
+            savepoint = h.stopSavepoint(2, false);
+            h.complete(2);
+            h.runMailsFor(Duration.ofMillis(1500)); // time for sends that must not happen
+        }
+        receiver.delay(Duration.ZERO);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), savepoint)) {
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+        }
+        Set<String> keys = blocks.stream()
+                .map(b -> HttpTransport.idempotencyKey(b.blockId(), b.records())).collect(Collectors.toSet());
+        assertThat(receiver.requests()).extracting(HttpReceiver.Request::idempotencyKey)
+                .as("each block once, none repeated").containsExactlyInAnyOrderElementsOf(keys);
+        assertThat(receiver.repeats()).isZero();
+    }
+
+    /**
      * A stop savepoint that is declined, or that completes while the job goes on (the stop failed after
      * it): its blocks stay staged and the next completed checkpoint sends them, once.
      */

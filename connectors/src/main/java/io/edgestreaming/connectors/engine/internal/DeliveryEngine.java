@@ -72,6 +72,8 @@ final class DeliveryEngine implements AutoCloseable {
     private long order;
     private boolean draining;
     private boolean closed;
+    /** A stop savepoint was taken: no send starts, since the job restored from it sends what it holds. */
+    private boolean holding;
     private int spoolFailuresInARow;
     private int deadLetterFailuresInARow;
 
@@ -150,6 +152,39 @@ final class DeliveryEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts or ends holding sends for a stop savepoint. While held, no send starts; sends already
+     * started finish and are acknowledged as usual.
+     */
+    void hold(boolean hold) {
+        holding = hold;
+        if (!hold) {
+            for (Destination d : destinations.values()) {
+                dispatch(d);
+            }
+        }
+    }
+
+    /**
+     * Runs the mailbox until no send is in flight or the deadline passed: a block acknowledged before a
+     * stop savepoint is not in it, so the job restored from it does not send that block again.
+     */
+    void awaitInFlight(long deadlineMillis) throws InterruptedException {
+        while (!closed && inFlight() > 0 && System.currentTimeMillis() < deadlineMillis) {
+            if (!mailbox.tryYield()) {
+                Thread.sleep(2);
+            }
+        }
+    }
+
+    private int inFlight() {
+        int n = 0;
+        for (Destination d : destinations.values()) {
+            n += d.inFlight;
+        }
+        return n;
+    }
+
     // ---- a block's checkpoint completed ----
 
     /** A block whose checkpoint completed: deliverable, or dead-lettered if refused at arrival. */
@@ -179,7 +214,7 @@ final class DeliveryEngine implements AutoCloseable {
 
     /** Sends what the destination's limits allow now; schedules a wake-up for what must wait. */
     void dispatch(Destination d) {
-        if (closed) {
+        if (closed || holding) {
             return;
         }
         long now = now();
@@ -663,6 +698,7 @@ final class DeliveryEngine implements AutoCloseable {
      */
     void drain() throws Exception {
         draining = true;
+        holding = false;
         long deadline = System.currentTimeMillis() + options.drainTimeout().toMillis();
         long giveUp = deadline + options.drainTimeout().toMillis();
         if (!pending.isEmpty()) {

@@ -148,15 +148,16 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
         transportState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>(TRANSPORT_STATE_NAME, DeferredTransportState.Serializer.INSTANCE));
-        ListState<byte[]> unionTransportState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>(UNION_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
-        ListState<byte[]> legacyTransportState = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>(LEGACY_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
         List<byte[]> restoredTransportState = new ArrayList<>();
         if (context.isRestored()) {
             for (DeferredTransportState s : transportState.get()) {
                 restoredTransportState.addAll(s.get());
             }
+            // Older forms, read once and emptied (registered only here: a fresh job's checkpoints stay without them).
+            ListState<byte[]> unionTransportState = context.getOperatorStateStore().getUnionListState(
+                    new ListStateDescriptor<>(UNION_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
+            ListState<byte[]> legacyTransportState = context.getOperatorStateStore().getListState(
+                    new ListStateDescriptor<>(LEGACY_TRANSPORT_STATE_NAME, BytePrimitiveArraySerializer.INSTANCE));
             unionTransportState.get().forEach(restoredTransportState::add);
             legacyTransportState.get().forEach(restoredTransportState::add);
             unionTransportState.clear();
@@ -277,6 +278,11 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         if (checkpointOptions.getCheckpointType() instanceof SavepointType savepoint
                 && savepoint.isSynchronous() && !savepoint.shouldDrain()) {
             stopSavepoints.add(checkpointId);
+            // What is acknowledged before the savepoint is not in it; what is in it, only the restored job sends.
+            engine.hold(true);
+            if (transport.resendsInFlightAfterRestore()) {
+                engine.awaitInFlight(System.currentTimeMillis() + delivery.requestTimeout().toMillis() + 1000);
+            }
         }
         return super.snapshotState(checkpointId, timestamp, checkpointOptions, factory);
     }
@@ -309,6 +315,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         // A finished operator's state is not restored (its task ended), so then the stop delivers.
         boolean stopping = stopSavepoints.contains(checkpointId) && !finished;
         stopSavepoints.headSet(checkpointId, true).clear();
+        if (!stopping && stopSavepoints.isEmpty()) {
+            engine.hold(false); // the job went on after a stop savepoint (or none was taken)
+        }
         if (stopping || checkpointId < stopSavepointCompleted) {
             // Every block still staged (also under an earlier, aborted checkpoint) is in the stop
             // savepoint: the job restored from it sends them. Released here too, they would go twice.
@@ -352,7 +361,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     public void notifyCheckpointAborted(long checkpointId) throws Exception {
         super.notifyCheckpointAborted(checkpointId);
         // Its blocks stay staged under its id; the next completed checkpoint releases them.
-        stopSavepoints.remove(checkpointId);
+        if (stopSavepoints.remove(checkpointId) && stopSavepoints.isEmpty()) {
+            engine.hold(false);
+        }
     }
 
     @Override
