@@ -9,8 +9,9 @@ import java.util.Objects;
  * delivery key). Immutable; what the engine tracks about attempts lives beside it.
  *
  * <p>For a {@linkplain Transport#spoolable() spoolable} transport the engine may hold a block whose
- * payload is on its spool, not in memory ({@link #hasPayload()} false; {@link #payload()} then throws).
- * {@link Transport#deliver} always gets the payload.
+ * payload is on its spool, not in memory ({@link #hasPayload()} false; {@link #payload()} then throws;
+ * {@link #loadPayload()} reads it back, off the task thread). {@link Transport#deliver} gets the payload
+ * unless the transport says it does not need it ({@link Transport#deliversFromMemory()}).
  */
 public final class StagedBlock {
     private final long streamId;
@@ -24,6 +25,14 @@ public final class StagedBlock {
     private final int payloadLength;
     private final String deliveryKey;
     private final String contentEncoding;
+    /** Where a spooled payload can be read back; null while in memory or unknown. */
+    private final PayloadSource source;
+
+    /** Reads a spooled payload back: blocking I/O, never on the task thread. */
+    @FunctionalInterface
+    public interface PayloadSource {
+        byte[] read() throws java.io.IOException;
+    }
 
     public StagedBlock(
             long streamId,
@@ -45,6 +54,7 @@ public final class StagedBlock {
         this.payloadLength = payload.length;
         this.deliveryKey = Objects.requireNonNull(deliveryKey, "deliveryKey");
         this.contentEncoding = Objects.requireNonNull(contentEncoding, "contentEncoding");
+        this.source = null;
     }
 
     /** A block whose payload is on the engine's spool only (restored from a snapshot that holds its handle). */
@@ -55,10 +65,14 @@ public final class StagedBlock {
     }
 
     private StagedBlock(StagedBlock from, byte[] payload) {
-        this(from, payload, from.payloadLength);
+        this(from, payload, from.payloadLength, null);
     }
 
     private StagedBlock(StagedBlock from, byte[] payload, int payloadLength) {
+        this(from, payload, payloadLength, null);
+    }
+
+    private StagedBlock(StagedBlock from, byte[] payload, int payloadLength, PayloadSource source) {
         this.streamId = from.streamId;
         this.dataSource = from.dataSource;
         this.domain = from.domain;
@@ -69,11 +83,37 @@ public final class StagedBlock {
         this.payloadLength = payloadLength;
         this.deliveryKey = from.deliveryKey;
         this.contentEncoding = from.contentEncoding;
+        this.source = source;
     }
 
     /** The same block without its payload in memory (the engine spooled it). */
     public StagedBlock withoutPayload() {
         return payload == null ? this : new StagedBlock(this, null);
+    }
+
+    /** The same block without its payload in memory, read back from {@code source} by {@link #loadPayload()}. */
+    public StagedBlock withoutPayload(PayloadSource source) {
+        return new StagedBlock(this, null, payloadLength, Objects.requireNonNull(source, "source"));
+    }
+
+    /**
+     * The payload, from memory or read back from the spool: blocking I/O, so never on the task thread.
+     *
+     * @throws IllegalStateException if it is on the spool and the block does not know where
+     */
+    public byte[] loadPayload() throws java.io.IOException {
+        if (payload != null) {
+            return payload;
+        }
+        if (source == null) {
+            return payload(); // throws: nothing to read it from
+        }
+        byte[] bytes = source.read();
+        if (bytes.length != payloadLength) {
+            throw new java.io.IOException("payload of " + blockId() + " read back with " + bytes.length + " bytes, expected "
+                    + payloadLength);
+        }
+        return bytes;
     }
 
     /** The same block with its payload read back; it must be exactly as long as the original. */

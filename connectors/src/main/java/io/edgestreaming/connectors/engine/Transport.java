@@ -110,12 +110,36 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
+     * A spoolable transport that keeps the blocks it is given ({@link #accepted}, {@link #stage},
+     * {@link #restore}): whether it can let go of this block's payload now. The engine spools a block
+     * only then, and afterwards calls {@link #payloadSpooled}.
+     */
+    default boolean releasesPayload(StagedBlock block) {
+        return true;
+    }
+
+    /**
+     * The engine moved this block's payload to its spool: {@code block} holds none but reads it back with
+     * {@link StagedBlock#loadPayload()} (off the task thread). A transport that keeps the earlier
+     * {@link StagedBlock} replaces it with this one, so the payload leaves the heap.
+     */
+    default void payloadSpooled(StagedBlock block) {}
+
+    /**
+     * True (the default): {@link #deliver} needs the payload in memory, so the engine reads a spooled one
+     * back first. False for a transport that loads payloads itself when it writes them (Kafka).
+     */
+    default boolean deliversFromMemory() {
+        return true;
+    }
+
+    /**
      * True (the default): the transport keeps no payload beyond a {@link #deliver} call, so the engine
      * may move the payload of a waiting block out of the heap to its spool when the subtask's memory
-     * budget is used up, and reads it back before {@link #deliver}. {@link #stage}, {@link #restore} and
-     * {@link #abandon} may then get blocks without their payload ({@link StagedBlock#hasPayload()} false).
-     * A transport that keeps payloads itself (in a transaction it writes later) must return false: its
-     * blocks then always stay in the heap.
+     * budget is used up, and reads it back before {@link #deliver} (see {@link #deliversFromMemory()}).
+     * {@link #stage}, {@link #restore} and {@link #abandon} may then get blocks without their payload
+     * ({@link StagedBlock#hasPayload()} false). A transport that keeps payloads itself says which it can
+     * let go of ({@link #releasesPayload}); one that cannot return false: its blocks stay in the heap.
      */
     default boolean spoolable() {
         return true;

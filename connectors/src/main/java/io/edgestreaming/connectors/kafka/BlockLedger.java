@@ -143,6 +143,21 @@ final class BlockLedger {
         return true;
     }
 
+    /**
+     * The engine spooled this block's payload: the ledger keeps the version without it (read back when
+     * written), so the payload leaves the heap. An attempt under way may still hold the earlier one.
+     */
+    void payloadSpooled(StagedBlock block) {
+        String key = block.deliveryKey();
+        if (blocks.containsKey(key)) {
+            blocks.put(key, block);
+        }
+        Waiting w = backlog.get(key);
+        if (w != null) {
+            w.block = block;
+        }
+    }
+
     /** An attempt failed: its blocks wait in the backlog again. */
     void notWritten(List<StagedBlock> batch) {
         for (StagedBlock b : batch) {
@@ -305,7 +320,7 @@ final class BlockLedger {
     }
 
     private static final class Waiting {
-        final StagedBlock block;
+        StagedBlock block;
         long coveredAt;
         long deliverableSinceMillis;
 

@@ -154,6 +154,11 @@ final class KafkaDestinationWriter implements AutoCloseable {
         submit(() -> w.append(block), 0);
     }
 
+    /** The engine spooled the block's payload: keep the version without it. */
+    synchronized void payloadSpooled(StagedBlock block) {
+        ledger.payloadSpooled(block);
+    }
+
     /** A block restored by the engine: unless its transaction is known, it is written again. */
     synchronized void restoreBlock(StagedBlock block, long now) {
         ledger.restoreBlock(block, now);

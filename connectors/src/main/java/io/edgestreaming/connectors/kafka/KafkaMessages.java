@@ -25,6 +25,11 @@ public final class KafkaMessages {
 
     /** Public for the command-line tool's replay, which writes a block exactly as the job does. */
     public static List<ProducerRecord<byte[], byte[]>> of(StagedBlock block, KafkaEndpoint endpoint) {
+        return of(block, block.payload(), endpoint);
+    }
+
+    /** With the payload given (read back from the engine's spool if the block has it there). */
+    static List<ProducerRecord<byte[], byte[]>> of(StagedBlock block, byte[] payload, KafkaEndpoint endpoint) {
         byte[] key = block.domain().getBytes(StandardCharsets.UTF_8);
         Header[] headers = {
                 new RecordHeader(STREAM_ID, Long.toString(block.streamId()).getBytes(StandardCharsets.US_ASCII)),
@@ -32,7 +37,6 @@ public final class KafkaMessages {
                 new RecordHeader(DATA_SOURCE, block.dataSource().id().getBytes(StandardCharsets.US_ASCII))
         };
         String topic = endpoint.kafkaTopic();
-        byte[] payload = block.payload();
         if (endpoint.messageFormat() == KafkaEndpoint.MessageFormat.BLOCK) {
             return List.of(new ProducerRecord<>(topic, null, key, payload, Arrays.asList(headers)));
         }

@@ -174,12 +174,21 @@ public final class KafkaTransport implements Transport {
     }
 
     /**
-     * The writers keep each block's payload from {@link #accepted} until its transaction settles (to write
-     * it again if the broker aborted it), so spooling the engine's copy would free nothing: Kafka blocks
-     * stay in the heap, bounded by {@code max_pending_*}.
+     * The engine may move a waiting block's payload to its spool (a cluster down for long, the heap over
+     * its budget): the writers then keep the block without it and read it back on their own thread when
+     * they write it, so Kafka blocks count against the memory budget like any other.
      */
     @Override
-    public boolean spoolable() {
+    public void payloadSpooled(StagedBlock block) {
+        KafkaDestinationWriter w = writers.get(block.destinationId());
+        if (w != null) {
+            w.payloadSpooled(block);
+        }
+    }
+
+    /** The engine's deliver only asks for a block's fate; the writers load spooled payloads themselves. */
+    @Override
+    public boolean deliversFromMemory() {
         return false;
     }
 

@@ -63,7 +63,8 @@ final class TransactionWriter {
                 producer.beginTransaction();
             }
             String key = b.deliveryKey();
-            for (ProducerRecord<byte[], byte[]> record : KafkaMessages.of(b, endpoint)) {
+            // A spooled payload is read back here, on the writer's thread, one block at a time.
+            for (ProducerRecord<byte[], byte[]> record : KafkaMessages.of(b, b.loadPayload(), endpoint)) {
                 Future<RecordMetadata> sent = producer.send(record, (metadata, e) -> {
                     if (e != null) {
                         errors.putIfAbsent(key, e);
@@ -91,7 +92,7 @@ final class TransactionWriter {
                 for (StagedBlock b : blocks) {
                     Exception e = errors.get(b.deliveryKey());
                     if (e instanceof RecordTooLargeException) {
-                        tooLarge.put(b.deliveryKey(), KafkaErrors.tooLarge(b.blockId(), b.payload().length, endpoint, e));
+                        tooLarge.put(b.deliveryKey(), KafkaErrors.tooLarge(b.blockId(), b.payloadLength(), endpoint, e));
                     } else if (e != null && reason == null) {
                         reason = KafkaErrors.reason(e, endpoint);
                     }

@@ -132,6 +132,9 @@ final class DeliveryEngine implements AutoCloseable {
 
     /** A block becomes pending (arrived or restored); then the budget is enforced. */
     void add(Pending p) {
+        if (p.spooled != null && !p.block.hasPayload()) {
+            p.block = p.block.withoutPayload(sourceOf(p.spooled)); // restored: the transport may read it back itself
+        }
         pending.put(p.key(), p);
         if (p.arrivedMillis == 0) {
             p.arrivedMillis = System.currentTimeMillis();
@@ -235,7 +238,7 @@ final class DeliveryEngine implements AutoCloseable {
                 deadLetter(d, p, endpointsByStream.get(p.block.streamId()), expiredReason(p));
                 continue;
             }
-            if (!p.inHeap()) {
+            if (!p.inHeap() && transport.deliversFromMemory()) {
                 if (!d.mayLoad(p.bytes())) {
                     evict(d, p.bytes()); // payloads already on the spool are dropped at once
                     if (!d.mayLoad(p.bytes())) {
@@ -329,7 +332,7 @@ final class DeliveryEngine implements AutoCloseable {
                 p.nextAttemptMillis = now + Math.max(retryAfter, backoff.delayMillis(p.attempts));
                 p.order = order++;
                 if (p.spooled != null && !p.writing) {
-                    d.dropPayload(p); // it waits on the spool, not in the heap
+                    dropPayload(d, p); // it waits on the spool, not in the heap
                 }
                 d.enqueue(p, delivery.maxRetryDuration().toMillis());
                 long pause = d.failed(now, retryAfter, backoff);
@@ -432,7 +435,7 @@ final class DeliveryEngine implements AutoCloseable {
         List<Pending> drop = new ArrayList<>();
         while (excess > 0 && it.hasNext()) {
             Pending p = it.next();
-            if (p.inFlight || p.writing || p.deadLettering) {
+            if (p.inFlight || p.writing || p.deadLettering || !transport.releasesPayload(p.block)) {
                 continue;
             }
             if (p.spooled != null) {
@@ -443,8 +446,18 @@ final class DeliveryEngine implements AutoCloseable {
             excess -= p.bytes();
         }
         for (Pending p : drop) {
-            d.dropPayload(p);
+            dropPayload(d, p);
         }
+    }
+
+    /** The heap lets go of a payload that is safe on the spool; so does the transport. */
+    private void dropPayload(Destination d, Pending p) {
+        d.dropPayload(p, sourceOf(p.spooled));
+        transport.payloadSpooled(p.block);
+    }
+
+    private StagedBlock.PayloadSource sourceOf(SpoolHandle handle) {
+        return () -> spool.read(handle);
     }
 
     private void write(Destination d, Pending p) {
@@ -483,7 +496,7 @@ final class DeliveryEngine implements AutoCloseable {
         } else {
             d.spoolConfirmed(p, handle);
             if (!p.inFlight && !p.deadLettering) {
-                d.dropPayload(p);
+                dropPayload(d, p);
             }
         }
         enforceBudget();

@@ -197,8 +197,8 @@ final class Destination {
     }
 
     /** The heap lets go of a payload that is safe on the spool. */
-    void dropPayload(Pending p) {
-        p.block = p.block.withoutPayload();
+    void dropPayload(Pending p, io.edgestreaming.connectors.engine.StagedBlock.PayloadSource source) {
+        p.block = p.block.withoutPayload(source);
         if (inHeap.remove(p)) {
             hold(-p.bytes());
         }
