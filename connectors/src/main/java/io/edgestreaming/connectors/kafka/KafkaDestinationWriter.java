@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Everything one subtask does for one Kafka destination (cluster + topic + credentials): its backlog,
  * its transactions and one thread of its own for every blocking Kafka call, so a dead or slow cluster
- * never holds the task thread nor another destination.
+ * never holds the task thread nor another destination. The thread ends after a minute without work and
+ * idle producers close after five, so a destination without traffic holds no thread or connection.
  *
  * <p>Life of a block: {@link #add} puts it in the backlog when a checkpoint first covers it. An
  * <em>attempt</em> writes the backlog into a transaction on a free id of the pool ({@link TransactionalIds})
@@ -48,6 +49,8 @@ final class KafkaDestinationWriter implements AutoCloseable {
 
     /** Idle producers of a destination without traffic for this long are closed. */
     private static final Duration IDLE_CLIENTS = Duration.ofMinutes(5);
+    /** The writer's thread ends after this long without work and starts again with the next (tests shorten it). */
+    static volatile Duration idleThread = Duration.ofMinutes(1);
 
     final String destinationId;
     private final DeliveryConfig delivery;
@@ -110,6 +113,9 @@ final class KafkaDestinationWriter implements AutoCloseable {
             return t;
         });
         executor.setRemoveOnCancelPolicy(true);
+        // A thread exits only while nothing is queued (delayed retries included), so idle destinations cost none.
+        executor.setKeepAliveTime(idleThread.toMillis(), TimeUnit.MILLISECONDS);
+        executor.allowCoreThreadTimeOut(true);
         this.thread = executor;
         this.producers = new ProducerPool(() -> KafkaClientConfig.producer(target(), delivery, clientId));
         // The own pool may hold transactions of an earlier attempt of this job: aborted before first use.

@@ -102,6 +102,43 @@ class KafkaDeliveryITCase {
         }
     }
 
+    /** An idle destination holds no thread (many tenants: most destinations are quiet most of the time). */
+    @Test
+    void anIdleDestinationsThreadEndsAndStartsAgainWithTheNextBlock() throws Exception {
+        Duration keepAlive = KafkaDestinationWriter.idleThread;
+        KafkaDestinationWriter.idleThread = Duration.ofMillis(300);
+        try {
+            String topic = topic(clusterA, 1);
+            JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none")));
+            Block b0 = block(1, "example.com", 0, 2);
+            Block b1 = block(1, "example.com", 1, 2);
+            try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+                process(h, b0);
+                h.snapshot(1);
+                h.complete(1);
+                assertThat(awaitDelivered(h)).isTrue();
+                assertThat(writerThreads()).as("writer threads while busy").isPositive();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (writerThreads() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertThat(writerThreads()).as("writer threads after the destination went idle").isZero();
+                process(h, b1);
+                h.snapshot(2);
+                h.complete(2);
+                assertThat(awaitDelivered(h)).isTrue();
+            }
+            assertThat(read(clusterA, topic, 2)).containsExactly(blockMessage(b0), blockMessage(b1));
+        } finally {
+            KafkaDestinationWriter.idleThread = keepAlive;
+        }
+    }
+
+    private static long writerThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("kafka-delivery-")).count();
+    }
+
     @Test
     void restoreCommitsThePreparedTransactionOnceAndAbortsWhatTheFailedAttemptLeftOpen() throws Exception {
         String topicA = topic(clusterA, 1);
