@@ -47,6 +47,9 @@ class SerializersTest {
         assertThat(routed.streamId()).isEqualTo(7);
         assertThat(routed.domain()).isEqualTo("a.com");
         assertThat(routed.record()).isEqualTo(bytes);
+        assertThat(routed.bucket()).isEqualTo(BatchingKeys.OWN_KEY);
+        assertThat(roundTrip(RoutedRecord.Serializer.INSTANCE, new RoutedRecord(7, "a.com", 4095, bytes)).bucket())
+                .isEqualTo(4095);
 
         DeadLetterEvent dead = roundTrip(DeadLetterEvent.Serializer.INSTANCE,
                 new DeadLetterEvent("NOT_JSON", "détail " + "x".repeat(70_000), "raw-http", 1, 5L, bytes));
