@@ -1,5 +1,6 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.templates.DataSource;
@@ -120,22 +121,29 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
     }
 
     private final Map<Long, Spec> specs;
+    private final int batchingKeysPerStream;
 
     private transient ValueState<BatchState> batch;
     private transient ListState<byte[]> records;
     private transient Map<Long, StreamCounters> streamCounters;
     private transient SharedKeyBatcher sharedKeys;
 
-    public BlockBatcher(Map<Long, Spec> specs) {
+    /** @param batchingKeysPerStream as ParseAndRoute's: it numbers the shared keys' blocks */
+    public BlockBatcher(Map<Long, Spec> specs, int batchingKeysPerStream) {
         this.specs = Map.copyOf(specs);
+        this.batchingKeysPerStream = batchingKeysPerStream;
     }
 
     public static BlockBatcher forStreams(List<StreamConfig> streams) {
+        return forStreams(streams, JobConfig.DEFAULT_BATCHING_KEYS_PER_STREAM);
+    }
+
+    public static BlockBatcher forStreams(List<StreamConfig> streams, int batchingKeysPerStream) {
         Map<Long, Spec> specs = new HashMap<>();
         for (StreamConfig stream : streams) {
             specs.put(stream.id(), Spec.of(stream));
         }
-        return new BlockBatcher(specs);
+        return new BlockBatcher(specs, batchingKeysPerStream);
     }
 
     @Override
@@ -156,7 +164,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         for (Long streamId : specs.keySet()) {
             streamCounters.put(streamId, new StreamCounters(metrics.addGroup("stream", String.valueOf(streamId))));
         }
-        sharedKeys = new SharedKeyBatcher(getRuntimeContext(), streamCounters);
+        sharedKeys = new SharedKeyBatcher(getRuntimeContext(), streamCounters, batchingKeysPerStream);
     }
 
     @Override

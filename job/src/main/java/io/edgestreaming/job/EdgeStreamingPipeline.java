@@ -91,7 +91,8 @@ public final class EdgeStreamingPipeline {
     public static DataStream<Block> batch(DataStream<RoutedRecord> routed, JobConfig config) {
         return routed
                 .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
-                .process(BlockBatcher.forStreams(config.streams()), BlockTypeInfoFactory.TYPE_INFO)
+                .process(BlockBatcher.forStreams(config.streams(), config.batchingKeysPerStream()),
+                        BlockTypeInfoFactory.TYPE_INFO)
                 .name("batcher")
                 .uid("batcher");
     }

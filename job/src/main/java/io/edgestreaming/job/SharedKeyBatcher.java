@@ -29,7 +29,10 @@ import org.apache.flink.util.Collector;
  * same blocks.
  *
  * <p>One sequence per key numbers all its blocks, so ids {@code stream/host/seq} and
- * {@code stream/*bucket/seq} stay unique (a host always lands in the same bucket). The sequence has the
+ * {@code stream/*bucket/seq} stay unique (a host always lands in the same bucket). It counts from
+ * K x 10^12 (K = batching_keys_per_stream), not 0: own keys count from 0, so a host that moves between
+ * its own key and a shared one (an upgrade from per-host keys, a change of the stream's domains) or
+ * between shared keys (a change of K) never gets an id it had before. The sequence has the
  * batcher's idle TTL ({@link BlockBatcher#IDLE_KEY_TTL}), written when a block is cut; the open blocks
  * have none: they exist only until their timer cuts them (within max_interval), so an open block's
  * state never expires in part, and a restore of state older than the TTL still finds and cuts it.
@@ -48,16 +51,21 @@ final class SharedKeyBatcher {
     static final int MAX_TRACKED_FOLDED_HOSTS = 64;
     private static final long END_OF_INPUT = Long.MAX_VALUE;
     private static final DataSource[] SOURCES = DataSource.values();
+    /** The sequences of one K: [K x 10^12, (K + 1) x 10^12). */
+    static final long SEQUENCE_RANGE = 1_000_000_000_000L;
 
     private final ValueState<SharedBlocks> blocks;
     private final ListState<byte[]>[] records;
     private final ValueState<long[]> foldedHosts;
     private final ValueState<Long> sequence;
     private final Map<Long, BlockBatcher.StreamCounters> counters;
+    private final long firstSequence;
 
     @SuppressWarnings("unchecked")
-    SharedKeyBatcher(RuntimeContext context, Map<Long, BlockBatcher.StreamCounters> counters) {
+    SharedKeyBatcher(RuntimeContext context, Map<Long, BlockBatcher.StreamCounters> counters,
+            int batchingKeysPerStream) {
         this.counters = counters;
+        this.firstSequence = firstSequence(batchingKeysPerStream);
         blocks = context.getState(new ValueStateDescriptor<>("sharedBlocks", TypeInformation.of(SharedBlocks.class)));
         records = new ListState[SLOTS];
         for (int slot = 0; slot < SLOTS; slot++) {
@@ -180,7 +188,9 @@ final class SharedKeyBatcher {
             Collector<Block> out) throws Exception {
         String domain = slot == SHARED ? BatchingKeys.sharedBlockDomain(key.f1) : state.hosts[slot];
         Long next = sequence.value();
-        long seq = next == null ? 0 : next;
+        // A counter of another K (the configuration changed) starts over in this K's range.
+        long seq = next == null || next < firstSequence || next >= firstSequence + SEQUENCE_RANGE
+                ? firstSequence : next;
         Block block = BlockBatcher.assemble(key.f0, SOURCES[state.dataSource], domain, seq, records[slot].get());
         if (block != null) {
             out.collect(block);
@@ -205,6 +215,10 @@ final class SharedKeyBatcher {
         if (!state.anyOpen()) {
             timers.deleteEventTimeTimer(END_OF_INPUT);
         }
+    }
+
+    static long firstSequence(int batchingKeysPerStream) {
+        return batchingKeysPerStream * SEQUENCE_RANGE;
     }
 
     private void save(SharedBlocks state) throws Exception {
