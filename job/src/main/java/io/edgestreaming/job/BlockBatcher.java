@@ -58,13 +58,14 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
     public static final TypeInformation<Tuple2<Long, String>> KEY_TYPE = Types.TUPLE(Types.LONG, Types.STRING);
 
     /**
-     * A (stream, domain) that received no record for this long forgets its bookkeeping, sequence
-     * included: keyed state stays bounded however many host names events carry (an all_domains stream
-     * sees every Host a client's visitors send). Its next block starts again at sequence 0; every
+     * An own key that received no record for this long forgets its bookkeeping, sequence included: keyed
+     * state stays bounded whatever hosts come and go (old savepoints also hold a key per Host value an
+     * all_domains stream saw). Its next block starts again at sequence 0; every
      * delivery key (Idempotency-Key, Kafka transaction bookkeeping, S3 object UUID, dead-letter file)
      * also carries a digest of the block's bytes, so a reused block id is never taken for a repeat.
      *
-     * <p>Only {@code batch} has this TTL, never the buffered records: they exist only while a block is
+     * <p>Only {@code batch} has this TTL (and a shared key's sequence, see {@link SharedKeyBatcher}),
+     * never the buffered records: they exist only while a block is
      * open, and its timer cuts it within max_interval, so they need no TTL to stay bounded. Bookkeeping
      * can still expire under an open block when state older than the TTL is restored (a rollback to an
      * old savepoint, a job stopped for longer): the records are then found without it, and that block
@@ -269,7 +270,8 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     private void flush(Tuple2<Long, String> key, BatchState state, TimerService timers, Collector<Block> out)
             throws Exception {
-        Block block = assemble(key.f0, SOURCES[state.dataSource], key.f1, state.nextSequence, records.get());
+        Block block = assemble(key.f0, SOURCES[state.dataSource], key.f1, state.nextSequence, records.get(),
+                state.count);
         if (block != null) {
             out.collect(block);
             StreamCounters counters = streamCounters.get(key.f0);
@@ -290,11 +292,12 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
      * records themselves, so a block always holds exactly what is buffered, even if the bookkeeping
      * disagrees (state written before adoptOrphanedRecords existed).
      */
-    static Block assemble(long streamId, DataSource source, String domain, long sequence, Iterable<byte[]> records) {
+    static Block assemble(long streamId, DataSource source, String domain, long sequence, Iterable<byte[]> records,
+            int expectedCount) {
         if (records == null) {
             return null;
         }
-        List<byte[]> buffered = new ArrayList<>();
+        List<byte[]> buffered = new ArrayList<>(Math.max(1, expectedCount));
         long size = -1;
         for (byte[] record : records) {
             buffered.add(record);

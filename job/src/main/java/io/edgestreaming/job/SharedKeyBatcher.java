@@ -191,7 +191,8 @@ final class SharedKeyBatcher {
         // A counter of another K (the configuration changed) starts over in this K's range.
         long seq = next == null || next < firstSequence || next >= firstSequence + SEQUENCE_RANGE
                 ? firstSequence : next;
-        Block block = BlockBatcher.assemble(key.f0, SOURCES[state.dataSource], domain, seq, records[slot].get());
+        Block block = BlockBatcher.assemble(key.f0, SOURCES[state.dataSource], domain, seq, records[slot].get(),
+                state.counts[slot]);
         if (block != null) {
             out.collect(block);
             BlockBatcher.StreamCounters metrics = counters.get(key.f0);

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -56,6 +58,14 @@ class SerializersTest {
         assertThat(dead.reason()).isEqualTo("NOT_JSON");
         assertThat(dead.detail()).startsWith("détail ").hasSize(70_007);
         assertThat(dead.value()).isEqualTo(bytes);
+    }
+
+    @Test
+    void theBatchersStateTypesArePojosNotKryo() {
+        // Generic types are disabled in the job: a state type Flink cannot analyse would fail at runtime.
+        for (Class<?> type : List.of(BatchState.class, SharedBlocks.class)) {
+            assertThat(TypeInformation.of(type)).as(type.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
+        }
     }
 
     @Test
