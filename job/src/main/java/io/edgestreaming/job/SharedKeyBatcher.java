@@ -25,14 +25,15 @@ import org.apache.flink.util.Collector;
  * one shared block, whose domain is "*" + bucket. Each open block follows the stream's max_records,
  * max_size and max_interval rules on its own, with its own deadline timer; a host's slot frees when its
  * block is cut. So a stream has at most batching_keys_per_stream x 5 open blocks besides its listed
- * hosts, however many Host values arrive. Every decision comes from keyed state, so a restore cuts the
- * same blocks.
+ * hosts, however many Host values arrive. Which block a record joins is decided from keyed state
+ * only, never from arrival accidents a restore cannot see, so a replay cuts the same blocks.
  *
  * <p>One sequence per key numbers all its blocks, so ids {@code stream/host/seq} and
- * {@code stream/*bucket/seq} stay unique (a host always lands in the same bucket). It counts from
- * K x 10^12 (K = batching_keys_per_stream), not 0: own keys count from 0, so a host that moves between
- * its own key and a shared one (an upgrade from per-host keys, a change of the stream's domains) or
- * between shared keys (a change of K) never gets an id it had before. The sequence has the
+ * {@code stream/*bucket/seq} stay unique (for a given K a host always lands in the same bucket). It
+ * counts from K x 10^12 (K = batching_keys_per_stream), not 0: own keys count from 0, so a host that
+ * moves between its own key and a shared one (an upgrade from per-host keys, a change of the stream's
+ * domains) or between shared keys (a change to a K not used before) never gets an id it had. The
+ * sequence has the
  * batcher's idle TTL ({@link BlockBatcher#IDLE_KEY_TTL}), written when a block is cut; the open blocks
  * have none: they exist only until their timer cuts them (within max_interval), so an open block's
  * state never expires in part, and a restore of state older than the TTL still finds and cuts it.
