@@ -1,17 +1,22 @@
 package io.edgestreaming.job;
 
+import static io.edgestreaming.job.SharedKeyFixtures.ALL;
+import static io.edgestreaming.job.SharedKeyFixtures.HOST;
+import static io.edgestreaming.job.SharedKeyFixtures.OWN;
+import static io.edgestreaming.job.SharedKeyFixtures.WILD;
+import static io.edgestreaming.job.SharedKeyFixtures.assertWellFormed;
+import static io.edgestreaming.job.SharedKeyFixtures.bucketOf;
+import static io.edgestreaming.job.SharedKeyFixtures.eventIds;
+import static io.edgestreaming.job.SharedKeyFixtures.lines;
+import static io.edgestreaming.job.SharedKeyFixtures.shared;
+import static io.edgestreaming.job.SharedKeyFixtures.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.edgestreaming.config.BatchingConfig;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
-import io.edgestreaming.connectors.BlockSerializer;
-import io.edgestreaming.templates.DataSource;
-import io.edgestreaming.templates.Templates;
-import java.nio.charset.StandardCharsets;
+import io.edgestreaming.job.SharedKeyFixtures.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -19,153 +24,21 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.clusterframework.types.ResourceID;
 import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
 import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
 import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 /**
  * Hosts a stream does not list exactly share a bounded set of batching keys: raw events go through the
- * real ParseAndRoute and BlockBatcher in Flink's operator harnesses, with snapshots and restores.
+ * real ParseAndRoute and BlockBatcher in Flink's operator harnesses.
  */
 class SharedKeyBatchingTest {
-    private static final long ALL = 1;
-    private static final long WILD = 2;
-    private static final int OWN = SharedKeyBatcher.OWN_BLOCKS;
-    private static final Pattern EVENT_ID = Pattern.compile("\"u\":\"/e(\\d+)");
-    private static final Pattern HOST = Pattern.compile("\"h\":\"([^\"]*)\"");
-
-    private static StreamConfig stream(long id, List<String> domains, int maxRecords, Duration interval, long maxSize)
-            throws Exception {
-        return new StreamConfig(id, "s" + id, "c1", DataSource.HTTP,
-                Templates.custom(DataSource.HTTP, "{\"h\":\"$host\",\"u\":\"$request_uri\"}"), domains,
-                domains.isEmpty(), 100, true, TestStreams.kafka(), new BatchingConfig(maxRecords, interval, maxSize));
-    }
-
-    /** Router and batcher harnesses, the router's output fed to the batcher as the job's keyBy does. */
-    private static final class Pipeline implements AutoCloseable {
-        final OneInputStreamOperatorTestHarness<RawEvent, RoutedRecord> router;
-        final KeyedOneInputStreamOperatorTestHarness<Tuple2<Long, String>, RoutedRecord, Block> batcher;
-        final BlockBatcher.StreamDomainKey selector = new BlockBatcher.StreamDomainKey();
-        final Set<Tuple2<Long, String>> keys = new HashSet<>();
-        /** Event id -> its host as the router normalised it. */
-        final Map<Integer, String> hosts = new HashMap<>();
-        int nextEvent;
-
-        Pipeline(List<StreamConfig> streams, int keysPerStream, OperatorSubtaskState restore,
-                MockEnvironmentBuilder environment) throws Exception {
-            router = new OneInputStreamOperatorTestHarness<>(
-                    new ProcessOperator<>(new ParseAndRoute(streams, 4096, keysPerStream)));
-            router.setup(RoutedRecord.Serializer.INSTANCE);
-            router.open();
-            KeyedProcessOperator<Tuple2<Long, String>, RoutedRecord, Block> operator =
-                    new KeyedProcessOperator<>(BlockBatcher.forStreams(streams, keysPerStream));
-            batcher = environment == null
-                    ? new KeyedOneInputStreamOperatorTestHarness<>(operator, selector, BlockBatcher.KEY_TYPE)
-                    : new KeyedOneInputStreamOperatorTestHarness<>(operator, selector, BlockBatcher.KEY_TYPE,
-                            environment.build());
-            batcher.setup(BlockSerializer.INSTANCE);
-            if (restore != null) {
-                batcher.initializeState(restore);
-            }
-            batcher.open();
-        }
-
-        Pipeline(List<StreamConfig> streams, int keysPerStream) throws Exception {
-            this(streams, keysPerStream, null, null);
-        }
-
-        /** Sends one event of client c1 for this host; returns its id (in the record as "/e<id>"). */
-        int send(String host) throws Exception {
-            return send(host, "");
-        }
-
-        int send(String host, String padding) throws Exception {
-            int id = nextEvent++;
-            String json = "{\"client\":\"c1\",\"host\":\"" + host + "\",\"request_uri\":\"/e" + id + padding + "\"}";
-            router.processElement(new RawEvent(DataSource.HTTP, "raw-http", 0, id, json.getBytes(StandardCharsets.UTF_8)), 0);
-            for (RoutedRecord routed : router.extractOutputValues()) {
-                hosts.put(id, routed.domain());
-                keys.add(selector.getKey(routed));
-                batcher.processElement(routed, 0);
-            }
-            router.getOutput().clear();
-            return id;
-        }
-
-        List<Block> blocks() {
-            List<Block> out = batcher.extractOutputValues();
-            batcher.getOutput().clear();
-            return out;
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                router.close();
-            } finally {
-                batcher.close();
-            }
-        }
-    }
-
-    private static List<String> lines(Block block) {
-        return Arrays.asList(new String(block.records(), StandardCharsets.US_ASCII).split("\n", -1));
-    }
-
-    private static List<Integer> eventIds(Block block) {
-        List<Integer> ids = new ArrayList<>();
-        for (String line : lines(block)) {
-            Matcher m = EVENT_ID.matcher(line);
-            assertThat(m.find()).as(line).isTrue();
-            ids.add(Integer.parseInt(m.group(1)));
-        }
-        return ids;
-    }
-
-    private static boolean shared(Block block) {
-        return block.domain().startsWith("*");
-    }
-
-    private static int bucketOf(String host, long stream, int keysPerStream) {
-        return BatchingKeys.bucket(BatchingKeys.hostHash(host), stream, keysPerStream);
-    }
-
-    /** A host that lands in this bucket of this stream. */
-    private static String hostInBucket(String prefix, int bucket, long stream, int keysPerStream) {
-        for (int i = 0; ; i++) {
-            String host = prefix + i + ".x.com";
-            if (bucketOf(host, stream, keysPerStream) == bucket) {
-                return host;
-            }
-        }
-    }
-
-    /** Events first..end-1 each exactly once, each block within max_records and max_size, ids unique. */
-    private static void assertWellFormed(List<Block> blocks, int first, int end, int maxRecords, long maxSize) {
-        List<Integer> seen = new ArrayList<>();
-        Set<String> ids = new HashSet<>();
-        for (Block block : blocks) {
-            assertThat(block.recordCount()).as(block.blockId()).isEqualTo(lines(block).size()).isBetween(1, maxRecords);
-            assertThat(block.records().length + 1L).as("payload of %s", block.blockId()).isLessThanOrEqualTo(maxSize);
-            assertThat(ids.add(block.blockId())).as("id %s cut twice", block.blockId()).isTrue();
-            seen.addAll(eventIds(block));
-        }
-        assertThat(seen).as("event ids in blocks").hasSize(end - first).doesNotHaveDuplicates()
-                .allMatch(id -> id >= first && id < end);
-    }
-
     @Test
     void tenThousandHostsOfAnAllDomainsStreamStayWithinKKeysAndKTimesFiveOpenBlocks() throws Exception {
         int k = 64;
@@ -218,7 +91,7 @@ class SharedKeyBatchingTest {
                     }
                 }
             }
-            assertThat(blocks).filteredOn(SharedKeyBatchingTest::shared).hasSizeGreaterThan(k);
+            assertThat(blocks).filteredOn(SharedKeyFixtures::shared).hasSizeGreaterThan(k);
             assertThat(blocks).filteredOn(b -> !shared(b)).hasSizeGreaterThan(k * OWN);
         }
     }
@@ -241,13 +114,13 @@ class SharedKeyBatchingTest {
             assertThat(p.keys).containsExactlyInAnyOrder(Tuple2.of(WILD, "www.shop.com"), Tuple2.of(WILD, "#0"));
             List<Block> listed = blocks.stream().filter(b -> b.domain().equals("www.shop.com")).toList();
             assertThat(listed).extracting(Block::sequence).containsExactly(0L, 1L, 2L, 3L);
-            assertThat(listed).flatExtracting(SharedKeyBatchingTest::eventIds).containsExactlyElementsOf(www);
+            assertThat(listed).flatExtracting(SharedKeyFixtures::eventIds).containsExactlyElementsOf(www);
             // The other hosts share key #0: a, b, c, d got blocks of their own, e went to the shared block.
             assertThat(blocks).extracting(Block::domain).containsOnly("www.shop.com", "a.shop.com", "b.shop.com",
                     "c.shop.com", "d.shop.com", "*0");
             assertThat(blocks).filteredOn(b -> !b.domain().equals("www.shop.com")).extracting(Block::sequence)
                     .allMatch(s -> s >= SharedKeyBatcher.firstSequence(1));
-            assertThat(blocks).filteredOn(SharedKeyBatchingTest::shared).flatExtracting(SharedKeyBatchingTest::eventIds)
+            assertThat(blocks).filteredOn(SharedKeyFixtures::shared).flatExtracting(SharedKeyFixtures::eventIds)
                     .allMatch(id -> p.hosts.get(id).equals("e.shop.com"));
             assertWellFormed(blocks, 0, p.nextEvent, 3, 1_000_000);
         }
@@ -266,7 +139,7 @@ class SharedKeyBatchingTest {
             }
             p.batcher.processWatermark(Long.MAX_VALUE);
             List<Block> blocks = p.blocks();
-            assertThat(blocks).flatExtracting(SharedKeyBatchingTest::eventIds).containsExactlyInAnyOrderElementsOf(matching);
+            assertThat(blocks).flatExtracting(SharedKeyFixtures::eventIds).containsExactlyInAnyOrderElementsOf(matching);
             assertThat(p.keys).containsExactly(Tuple2.of(WILD, "#0"));
         }
     }
@@ -286,184 +159,15 @@ class SharedKeyBatchingTest {
             p.batcher.processWatermark(Long.MAX_VALUE);
             List<Block> blocks = p.blocks();
             assertThat(blocks).extracting(Block::domain).containsExactlyInAnyOrder("*0", "ok.com", "[2001:db8::1]");
-            Block sharedBlock = blocks.stream().filter(SharedKeyBatchingTest::shared).findFirst().orElseThrow();
+            Block sharedBlock = blocks.stream().filter(SharedKeyFixtures::shared).findFirst().orElseThrow();
             assertThat(eventIds(sharedBlock)).hasSize(invalid.size());
-            assertThat(blocks).filteredOn(b -> b.domain().equals("ok.com")).flatExtracting(SharedKeyBatchingTest::eventIds)
+            assertThat(blocks).filteredOn(b -> b.domain().equals("ok.com")).flatExtracting(SharedKeyFixtures::eventIds)
                     .containsExactly(valid);
-            assertThat(blocks).filteredOn(b -> b.domain().startsWith("[")).flatExtracting(SharedKeyBatchingTest::eventIds)
+            assertThat(blocks).filteredOn(b -> b.domain().startsWith("[")).flatExtracting(SharedKeyFixtures::eventIds)
                     .containsExactly(ipv6);
         }
     }
 
-    @Test
-    void restoringASnapshotMidwayCutsTheSameBlocksWithTheSameIds() throws Exception {
-        int k = 2;
-        List<StreamConfig> streams = List.of(stream(ALL, List.of(), 3, Duration.ofSeconds(10), 1_000_000),
-                stream(WILD, List.of("www.shop.com", "*.shop.com"), 3, Duration.ofSeconds(10), 1_000_000));
-        Random random = new Random(11);
-        List<String> hosts = new ArrayList<>();
-        for (int i = 0; i < 400; i++) {
-            int h = random.nextInt(40);
-            hosts.add(h % 10 == 9 ? "bad_" + h + ".shop.com" : h % 10 == 0 ? "www.shop.com" : "h" + h + ".shop.com");
-        }
-        OperatorSubtaskState snapshot;
-        List<Block> original;
-        try (Pipeline p = new Pipeline(streams, k)) {
-            for (int i = 0; i < 200; i++) {
-                p.batcher.setProcessingTime(i * 100L);
-                p.send(hosts.get(i));
-            }
-            snapshot = p.batcher.snapshot(1, 20_000);
-            p.blocks();
-            for (int i = 200; i < 400; i++) {
-                p.batcher.setProcessingTime(i * 100L);
-                p.send(hosts.get(i));
-            }
-            p.batcher.processWatermark(Long.MAX_VALUE);
-            original = p.blocks();
-        }
-        assertThat(original).filteredOn(SharedKeyBatchingTest::shared).isNotEmpty();
-        assertThat(original).filteredOn(b -> b.domain().equals("www.shop.com")).isNotEmpty();
-
-        try (Pipeline restored = new Pipeline(streams, k, snapshot, null)) {
-            restored.nextEvent = 200;
-            for (int i = 200; i < 400; i++) {
-                restored.batcher.setProcessingTime(i * 100L);
-                restored.send(hosts.get(i));
-            }
-            restored.batcher.processWatermark(Long.MAX_VALUE);
-            assertThat(restored.blocks()).containsExactlyElementsOf(original);
-        }
-    }
-
-    @Test
-    void aSnapshotOfTheBatcherBeforeSharedKeysRestoresItsOpenBlocksAndNewRecordsGoToSharedKeys() throws Exception {
-        int k = 4;
-        int maxRecords = 5;
-        List<StreamConfig> streams = List.of(stream(ALL, List.of(), maxRecords, Duration.ofSeconds(60), 1_000_000));
-        int bucket = bucketOf("a.x.com", ALL, k);
-        // A visitor's Host that happens to be a shared key's name: its old key is now that shared key.
-        String lookalike = "#" + bucket;
-        List<String> oldRecords = List.of("old-a1", "old-a2", "old-b1", "old-lookalike");
-        OperatorSubtaskState snapshot;
-        try (var legacy = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(LegacyBlockBatcher.forStreams(streams)),
-                new LegacyBlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)) {
-            legacy.setup(BlockSerializer.INSTANCE);
-            legacy.open();
-            legacy.setProcessingTime(1_000);
-            for (String r : oldRecords) {
-                String host = r.startsWith("old-a") ? "a.x.com" : r.equals("old-b1") ? "b.x.com" : lookalike;
-                legacy.processElement(new RoutedRecord(ALL, host, ("{\"old\":\"" + r + "\"}").getBytes(StandardCharsets.US_ASCII)), 0);
-            }
-            assertThat(legacy.extractOutputValues()).isEmpty();
-            snapshot = legacy.snapshot(1, 1_000);
-        }
-
-        try (Pipeline p = new Pipeline(streams, k, snapshot, null)) {
-            p.batcher.setProcessingTime(2_000);
-            int a = p.send("a.x.com");
-            int c = p.send(hostInBucket("c", bucket, ALL, k));
-            int d = p.send(hostInBucket("d", (bucket + 1) % k, ALL, k));
-            assertThat(p.keys).allMatch(key -> key.f1.startsWith("#")).contains(Tuple2.of(ALL, lookalike));
-
-            p.batcher.setProcessingTime(61_000); // the old blocks' deadline, not yet the new ones'
-            List<Block> old = p.blocks();
-            assertThat(old).extracting(Block::domain).containsExactlyInAnyOrder("a.x.com", "b.x.com", lookalike);
-            assertThat(old).extracting(Block::sequence).containsOnly(0L);
-            assertThat(old).flatExtracting(SharedKeyBatchingTest::lines).containsExactlyInAnyOrder(
-                    oldRecords.stream().map(r -> "{\"old\":\"" + r + "\"}").toArray(String[]::new));
-
-            // The old key #bucket's flush took its end-of-input timer; the shared key's blocks still flush.
-            p.batcher.processWatermark(Long.MAX_VALUE);
-            List<Block> fresh = p.blocks();
-            assertThat(fresh).flatExtracting(SharedKeyBatchingTest::eventIds).containsExactlyInAnyOrder(a, c, d);
-            assertThat(fresh).extracting(Block::sequence).allMatch(s -> s >= SharedKeyBatcher.firstSequence(k));
-            List<String> ids = new ArrayList<>();
-            old.forEach(b -> ids.add(b.blockId()));
-            fresh.forEach(b -> ids.add(b.blockId()));
-            assertThat(ids).as("block ids across the upgrade").doesNotHaveDuplicates();
-        }
-    }
-
-    @Test
-    void anOpenSharedKeyBlockOutlivingTheTtlLosesAndMixesNothing() throws Exception {
-        long eightDays = Duration.ofDays(8).toMillis();
-        int k = 1;
-        List<StreamConfig> streams = List.of(stream(ALL, List.of(), 5, Duration.ofSeconds(60), 1_000_000));
-        try (Pipeline p = new Pipeline(streams, k)) {
-            p.batcher.setStateTtlProcessingTime(0);
-            p.batcher.setProcessingTime(0);
-            for (int i = 0; i < 5; i++) {
-                p.send("a.x.com"); // a block cut, so the key has a sequence to lose
-            }
-            assertThat(p.blocks()).extracting(Block::sequence).containsExactly(SharedKeyBatcher.firstSequence(k));
-            p.send("a.x.com");
-            p.send("bad_host");
-            p.send("b.x.com");
-
-            // Records first (after a restore, input and overdue timers race), then the overdue timers.
-            p.batcher.setStateTtlProcessingTime(eightDays);
-            for (int i = 0; i < 6; i++) {
-                p.send("a.x.com");
-                p.send("bad_host");
-            }
-            p.batcher.setProcessingTime(eightDays);
-            for (int i = 0; i < 6; i++) {
-                p.send("b.x.com");
-            }
-            p.batcher.processWatermark(Long.MAX_VALUE);
-            List<Block> blocks = p.blocks();
-            assertWellFormed(blocks, 5, p.nextEvent, 5, 1_000_000);
-            for (Block block : blocks) {
-                assertThat(eventIds(block)).allMatch(id -> shared(block)
-                        ? p.hosts.get(id).equals("bad_host") : p.hosts.get(id).equals(block.domain()));
-            }
-            // The sequence idled out, so numbering starts over; the open blocks themselves never expire.
-            assertThat(blocks).extracting(Block::sequence).allMatch(s -> s >= SharedKeyBatcher.firstSequence(k)
-                    && s < SharedKeyBatcher.firstSequence(k) + blocks.size());
-            assertThat(blocks).filteredOn(b -> b.domain().equals("b.x.com")).first()
-                    .satisfies(b -> assertThat(b.recordCount()).as("the overdue block, cut before new records").isOne());
-        }
-    }
-
-    @Test
-    void restoringSharedKeyBlocksOlderThanTheTtlEmitsThem() throws Exception {
-        int k = 1;
-        List<StreamConfig> streams = List.of(stream(ALL, List.of(), 5, Duration.ofSeconds(60), 1_000_000));
-        OperatorSubtaskState snapshot;
-        Map<Integer, String> hosts;
-        try (Pipeline p = new Pipeline(streams, k)) {
-            p.batcher.setStateTtlProcessingTime(1_000);
-            p.batcher.setProcessingTime(1_000);
-            for (String host : List.of("a.x.com", "b.x.com", "c.x.com", "d.x.com", "e.x.com", "bad_host", "a.x.com")) {
-                p.send(host);
-            }
-            snapshot = p.batcher.snapshot(1, 1_000);
-            hosts = p.hosts;
-        }
-        long later = 1_000 + Duration.ofDays(8).toMillis();
-        try (Pipeline restored = new Pipeline(streams, k, snapshot, null)) {
-            restored.batcher.setStateTtlProcessingTime(later);
-            restored.batcher.setProcessingTime(later);
-            List<Block> out = restored.blocks();
-            assertThat(out).extracting(Block::domain)
-                    .containsExactlyInAnyOrder("a.x.com", "b.x.com", "c.x.com", "d.x.com", "*0");
-            assertThat(out).flatExtracting(SharedKeyBatchingTest::eventIds).containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5, 6);
-            assertThat(out).filteredOn(SharedKeyBatchingTest::shared).flatExtracting(SharedKeyBatchingTest::eventIds)
-                    .allMatch(id -> hosts.get(id).equals("e.x.com") || hosts.get(id).equals("bad_host"));
-
-            restored.nextEvent = 7;
-            int next = restored.send("e.x.com"); // a slot is free again
-            restored.batcher.processWatermark(Long.MAX_VALUE);
-            assertThat(restored.blocks()).singleElement().satisfies(b -> {
-                assertThat(b.domain()).isEqualTo("e.x.com");
-                assertThat(eventIds(b)).containsExactly(next);
-            });
-            assertThat(restored.batcher.numKeyedStateEntries()).as("state left after every block is cut")
-                    .isLessThanOrEqualTo(1); // the sequence
-        }
-    }
 
     @Test
     void metricsCountAdmittedHostsFoldedRecordsAndFoldedHosts() throws Exception {
