@@ -1,5 +1,6 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.templates.DataSource;
@@ -28,9 +29,16 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Cuts the records of one (stream, domain) key into {@link Block}s: a block is emitted when it holds
- * {@code max_records} records, when the next record would make its payload pass {@code max_size}, or
- * {@code max_interval} after its first record (a processing-time timer), whichever comes first.
+ * Cuts the records of one key into {@link Block}s: a block is emitted when it holds {@code max_records}
+ * records, when the next record would make its payload pass {@code max_size}, or {@code max_interval}
+ * after its first record (a processing-time timer), whichever comes first.
+ *
+ * <p>Two kinds of key ({@link BatchingKeys}): a host its stream lists exactly has its own key (stream,
+ * host), batched here in {@code batch} and {@code records} exactly as before shared keys existed (so old
+ * savepoints restore, and the keys of hosts that now share one still flush through their restored
+ * timers, then expire by TTL). All other hosts share a bounded set of keys (stream, "#" + bucket),
+ * batched by {@link SharedKeyBatcher} (which follows the same rules per open block); the rest of this
+ * comment is about own keys.
  *
  * <p>Everything lives in keyed state, so it is part of every checkpoint: the buffered records, their
  * count and size, the block's deadline and the next sequence number. A block's sequence therefore
@@ -50,13 +58,14 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
     public static final TypeInformation<Tuple2<Long, String>> KEY_TYPE = Types.TUPLE(Types.LONG, Types.STRING);
 
     /**
-     * A (stream, domain) that received no record for this long forgets its bookkeeping, sequence
-     * included: keyed state stays bounded however many host names events carry (an all_domains stream
-     * sees every Host a client's visitors send). Its next block starts again at sequence 0; every
+     * An own key that received no record for this long forgets its bookkeeping, sequence included: keyed
+     * state stays bounded whatever hosts come and go (old savepoints also hold a key per Host value an
+     * all_domains stream saw). Its next block starts again at sequence 0; every
      * delivery key (Idempotency-Key, Kafka transaction bookkeeping, S3 object UUID, dead-letter file)
      * also carries a digest of the block's bytes, so a reused block id is never taken for a repeat.
      *
-     * <p>Only {@code batch} has this TTL, never the buffered records: they exist only while a block is
+     * <p>Only {@code batch} has this TTL (and a shared key's sequence, see {@link SharedKeyBatcher}),
+     * never the buffered records: they exist only while a block is
      * open, and its timer cuts it within max_interval, so they need no TTL to stay bounded. Bookkeeping
      * can still expire under an open block when state older than the TTL is restored (a rollback to an
      * old savepoint, a job stopped for longer): the records are then found without it, and that block
@@ -76,32 +85,66 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         }
     }
 
-    /** Keys records by (stream id, domain). */
+    /** Keys records by (stream id, host) or (stream id, "#" + bucket): see {@link BatchingKeys}. */
     public static final class StreamDomainKey implements KeySelector<RoutedRecord, Tuple2<Long, String>> {
         private static final long serialVersionUID = 1L;
 
         @Override
         public Tuple2<Long, String> getKey(RoutedRecord record) {
-            return Tuple2.of(record.streamId(), record.domain());
+            return BatchingKeys.key(record.streamId(), record.domain(), record.bucket());
+        }
+    }
+
+    /**
+     * Per stream (label {@code stream}): blocks and bytes cut; in shared keys, {@code hostsAdmitted}
+     * (blocks opened for one host of its own), {@code recordsFolded} (records put into a shared block)
+     * and {@code hostsFolded} (distinct hosts per shared block, a lower bound past 64 in one block).
+     */
+    static final class StreamCounters {
+        final Counter blocksCut;
+        final Counter blockBytesCut;
+        final Counter hostsAdmitted;
+        final Counter recordsFolded;
+        final Counter hostsFolded;
+
+        StreamCounters(MetricGroup group) {
+            blocksCut = group.counter("blocksCut");
+            blockBytesCut = group.counter("blockBytesCut");
+            hostsAdmitted = group.counter("hostsAdmitted");
+            recordsFolded = group.counter("recordsFolded");
+            hostsFolded = group.counter("hostsFolded");
+        }
+
+        void blockCut(Block block) {
+            blocksCut.inc();
+            blockBytesCut.inc(block.records().length);
         }
     }
 
     private final Map<Long, Spec> specs;
+    private final int batchingKeysPerStream;
 
     private transient ValueState<BatchState> batch;
     private transient ListState<byte[]> records;
-    private transient Map<Long, Counter[]> streamCounters;
+    private transient Map<Long, StreamCounters> streamCounters;
+    private transient SharedKeyBatcher sharedKeys;
 
-    public BlockBatcher(Map<Long, Spec> specs) {
+    /** @param batchingKeysPerStream as ParseAndRoute's: it numbers the shared keys' blocks */
+    public BlockBatcher(Map<Long, Spec> specs, int batchingKeysPerStream) {
         this.specs = Map.copyOf(specs);
+        this.batchingKeysPerStream = batchingKeysPerStream;
     }
 
     public static BlockBatcher forStreams(List<StreamConfig> streams) {
+        return forStreams(streams, JobConfig.DEFAULT_BATCHING_KEYS_PER_STREAM);
+    }
+
+    public static BlockBatcher forStreams(List<StreamConfig> streams, int batchingKeysPerStream) {
         Map<Long, Spec> specs = new HashMap<>();
         for (StreamConfig stream : streams) {
             specs.put(stream.id(), Spec.of(stream));
         }
-        return new BlockBatcher(specs);
+        return new BlockBatcher(specs, batchingKeysPerStream);
     }
 
     @Override
@@ -120,9 +163,9 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         streamCounters = new HashMap<>();
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         for (Long streamId : specs.keySet()) {
-            MetricGroup group = metrics.addGroup("stream", String.valueOf(streamId));
-            streamCounters.put(streamId, new Counter[] {group.counter("blocksCut"), group.counter("blockBytesCut")});
+            streamCounters.put(streamId, new StreamCounters(metrics.addGroup("stream", String.valueOf(streamId))));
         }
+        sharedKeys = new SharedKeyBatcher(getRuntimeContext(), streamCounters, batchingKeysPerStream);
     }
 
     @Override
@@ -131,6 +174,10 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         if (spec == null) {
             // The router only emits configured streams; this is a wiring bug, not bad input.
             throw new IllegalStateException("record for unknown stream " + record.streamId());
+        }
+        if (record.bucket() != BatchingKeys.OWN_KEY) {
+            sharedKeys.processElement(record, spec, ctx.getCurrentKey(), ctx.timerService(), out);
+            return;
         }
         TimerService timers = ctx.timerService();
         BatchState state = batch.value();
@@ -164,24 +211,37 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Block> out) throws Exception {
+        // Run for shared keys too: a key restored from before they existed was a host, and a visitor's
+        // Host can be "#3"; its open block must still be cut.
+        boolean cut = onOwnKeyTimer(timestamp, ctx, out);
+        Tuple2<Long, String> key = ctx.getCurrentKey();
+        if (BatchingKeys.isShared(key.f1)) {
+            sharedKeys.onTimer(timestamp, ctx.timeDomain() == TimeDomain.EVENT_TIME, key, ctx.timerService(), cut, out);
+        }
+    }
+
+    /** True if it cut a block (which deletes the key's end-of-input timer). */
+    private boolean onOwnKeyTimer(long timestamp, OnTimerContext ctx, Collector<Block> out) throws Exception {
         BatchState state = batch.value();
         if (state == null) {
             state = new BatchState();
             if (!adoptOrphanedRecords(ctx.getCurrentKey(), state)) {
-                return;
+                return false;
             }
             flush(ctx.getCurrentKey(), state, ctx.timerService(), out);
             batch.update(state);
-            return;
+            return true;
         }
         if (state.count == 0) {
-            return;
+            return false;
         }
         // A processing-time timer older than the open block's deadline belongs to an earlier block.
         if (ctx.timeDomain() == TimeDomain.EVENT_TIME || timestamp >= state.deadline) {
             flush(ctx.getCurrentKey(), state, ctx.timerService(), out);
             batch.update(state);
+            return true;
         }
+        return false;
     }
 
     /**
@@ -210,33 +270,13 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     private void flush(Tuple2<Long, String> key, BatchState state, TimerService timers, Collector<Block> out)
             throws Exception {
-        // Count and size come from the records themselves, so a block always holds exactly what is
-        // buffered, even if the bookkeeping disagrees (state written before adoptOrphanedRecords existed).
-        List<byte[]> buffered = new ArrayList<>(state.count);
-        long size = -1;
-        for (byte[] record : records.get()) {
-            buffered.add(record);
-            size += record.length + 1;
-        }
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalStateException("block of stream " + key.f0 + " too large for one array: " + size);
-        }
-        if (!buffered.isEmpty()) {
-            byte[] joined = new byte[(int) size];
-            int position = 0;
-            for (int i = 0; i < buffered.size(); i++) {
-                if (i > 0) {
-                    joined[position++] = Block.RECORD_SEPARATOR;
-                }
-                byte[] record = buffered.get(i);
-                System.arraycopy(record, 0, joined, position, record.length);
-                position += record.length;
-            }
-            out.collect(new Block(key.f0, SOURCES[state.dataSource], key.f1, state.nextSequence, buffered.size(), joined));
-            Counter[] counters = streamCounters.get(key.f0);
+        Block block = assemble(key.f0, SOURCES[state.dataSource], key.f1, state.nextSequence, records.get(),
+                state.count);
+        if (block != null) {
+            out.collect(block);
+            StreamCounters counters = streamCounters.get(key.f0);
             if (counters != null) {
-                counters[0].inc();
-                counters[1].inc(joined.length);
+                counters.blockCut(block);
             }
             state.nextSequence++;
         }
@@ -245,5 +285,40 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         timers.deleteEventTimeTimer(END_OF_INPUT);
         state.count = 0;
         state.recordBytes = 0;
+    }
+
+    /**
+     * The block of these buffered records, or null if there are none. Count and size come from the
+     * records themselves, so a block always holds exactly what is buffered, even if the bookkeeping
+     * disagrees (state written before adoptOrphanedRecords existed).
+     */
+    static Block assemble(long streamId, DataSource source, String domain, long sequence, Iterable<byte[]> records,
+            int expectedCount) {
+        if (records == null) {
+            return null;
+        }
+        List<byte[]> buffered = new ArrayList<>(Math.max(1, expectedCount));
+        long size = -1;
+        for (byte[] record : records) {
+            buffered.add(record);
+            size += record.length + 1;
+        }
+        if (buffered.isEmpty()) {
+            return null;
+        }
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("block of stream " + streamId + " too large for one array: " + size);
+        }
+        byte[] joined = new byte[(int) size];
+        int position = 0;
+        for (int i = 0; i < buffered.size(); i++) {
+            if (i > 0) {
+                joined[position++] = Block.RECORD_SEPARATOR;
+            }
+            byte[] record = buffered.get(i);
+            System.arraycopy(record, 0, joined, position, record.length);
+            position += record.length;
+        }
+        return new Block(streamId, source, domain, sequence, buffered.size(), joined);
     }
 }

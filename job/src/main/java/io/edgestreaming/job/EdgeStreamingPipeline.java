@@ -30,7 +30,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * Builds the job graph: Kafka raw topics -> parse and route (dead letters to Kafka) -> key by
- * (stream, domain) -> batcher -> delivery. Used by {@link EdgeStreamingJob}, the local runner and the
+ * (stream, listed host or shared key) -> batcher -> delivery. Used by {@link EdgeStreamingJob}, the local runner and the
  * tests, so they all run the same graph.
  *
  * <p>Operator uids are fixed: savepoints stay restorable across versions of the job.
@@ -73,7 +73,8 @@ public final class EdgeStreamingPipeline {
                         "raw events", RawEvent.TYPE_INFO)
                 .uid("raw-events-source");
         SingleOutputStreamOperator<RoutedRecord> routed = raw
-                .process(new ParseAndRoute(config.streams(), config.source().maxEventBytes()), RoutedRecord.TYPE_INFO)
+                .process(new ParseAndRoute(config.streams(), config.source().maxEventBytes(),
+                        config.batchingKeysPerStream()), RoutedRecord.TYPE_INFO)
                 .name("parse and route")
                 .uid("parse-and-route");
         routed.getSideOutput(ParseAndRoute.DEAD_LETTER)
@@ -83,11 +84,15 @@ public final class EdgeStreamingPipeline {
         return routed;
     }
 
-    /** The second stage: key by (stream, domain) and cut blocks. */
+    /**
+     * The second stage: key by (stream, host) for hosts a stream lists, by (stream, "#" + bucket) for the
+     * rest (see {@link BatchingKeys}), and cut blocks.
+     */
     public static DataStream<Block> batch(DataStream<RoutedRecord> routed, JobConfig config) {
         return routed
                 .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
-                .process(BlockBatcher.forStreams(config.streams()), BlockTypeInfoFactory.TYPE_INFO)
+                .process(BlockBatcher.forStreams(config.streams(), config.batchingKeysPerStream()),
+                        BlockTypeInfoFactory.TYPE_INFO)
                 .name("batcher")
                 .uid("batcher");
     }

@@ -1,5 +1,7 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.Limits;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.LogFields;
 import io.edgestreaming.templates.CompiledTemplate;
@@ -41,6 +43,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
 
     private final List<StreamConfig> streams;
     private final int maxEventBytes;
+    private final int batchingKeysPerStream;
 
     private transient Map<DataSource, EventParser> parsers;
     private transient StreamRouter router;
@@ -62,8 +65,17 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
     private transient Counter eventsDeadLettered;
 
     public ParseAndRoute(List<StreamConfig> streams, int maxEventBytes) {
+        this(streams, maxEventBytes, JobConfig.DEFAULT_BATCHING_KEYS_PER_STREAM);
+    }
+
+    /** @param batchingKeysPerStream shared batching keys per stream for hosts it does not list exactly */
+    public ParseAndRoute(List<StreamConfig> streams, int maxEventBytes, int batchingKeysPerStream) {
+        if (batchingKeysPerStream < 1 || batchingKeysPerStream > Limits.MAX_BATCHING_KEYS_PER_STREAM) {
+            throw new IllegalArgumentException("batchingKeysPerStream " + batchingKeysPerStream);
+        }
         this.streams = List.copyOf(streams);
         this.maxEventBytes = maxEventBytes;
+        this.batchingKeysPerStream = batchingKeysPerStream;
     }
 
     @Override
@@ -133,6 +145,8 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
             eventsUnrouted.inc();
             return;
         }
+        long hostHash = 0;
+        boolean hostHashed = false;
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
             streamEventsIn.get(streamId).inc();
@@ -145,7 +159,15 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
                         + sizer.maxSize());
                 continue;
             }
-            out.collect(new RoutedRecord(streamId, domain, record));
+            int bucket = BatchingKeys.OWN_KEY;
+            if (!route.listsExactly(domain)) {
+                if (!hostHashed) {
+                    hostHash = BatchingKeys.hostHash(domain);
+                    hostHashed = true;
+                }
+                bucket = BatchingKeys.bucket(hostHash, streamId, batchingKeysPerStream);
+            }
+            out.collect(new RoutedRecord(streamId, domain, bucket, record));
             recordsRouted.inc();
             streamRecords.get(streamId).inc();
         }

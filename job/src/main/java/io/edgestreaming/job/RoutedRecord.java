@@ -13,16 +13,26 @@ import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
-/** One projected record of one stream for one domain: what the batcher collects into blocks. */
+/**
+ * One projected record of one stream for one domain: what the batcher collects into blocks. The bucket
+ * says which batching key it goes to ({@link BatchingKeys}): its own (host) key, or a shared one.
+ */
 @TypeInfo(RoutedRecord.TypeFactory.class)
 public final class RoutedRecord {
     private final long streamId;
     private final String domain;
+    private final int bucket;
     private final byte[] record;
 
+    /** A record of a host its stream lists exactly: batched under its own key. */
     public RoutedRecord(long streamId, String domain, byte[] record) {
+        this(streamId, domain, BatchingKeys.OWN_KEY, record);
+    }
+
+    public RoutedRecord(long streamId, String domain, int bucket, byte[] record) {
         this.streamId = streamId;
         this.domain = Objects.requireNonNull(domain, "domain");
+        this.bucket = bucket;
         this.record = Objects.requireNonNull(record, "record");
     }
 
@@ -35,6 +45,11 @@ public final class RoutedRecord {
         return domain;
     }
 
+    /** The stream's shared batching key this record goes to, or {@link BatchingKeys#OWN_KEY}. */
+    public int bucket() {
+        return bucket;
+    }
+
     /** The projected record: compact ASCII JSON without '\n'. Not copied: do not modify. */
     public byte[] record() {
         return record;
@@ -42,7 +57,8 @@ public final class RoutedRecord {
 
     @Override
     public String toString() {
-        return "RoutedRecord{stream " + streamId + ", " + domain + ", " + record.length + " bytes}";
+        return "RoutedRecord{stream " + streamId + ", " + domain + (bucket < 0 ? "" : ", bucket " + bucket) + ", "
+                + record.length + " bytes}";
     }
 
     public static final TypeInformation<RoutedRecord> TYPE_INFO =
@@ -56,7 +72,7 @@ public final class RoutedRecord {
         }
     }
 
-    /** Fields in order, record as length-prefixed bytes. */
+    /** Fields in order, record as length-prefixed bytes. Only on the wire (never in keyed state). */
     public static final class Serializer extends TypeSerializerSingleton<RoutedRecord> {
         private static final long serialVersionUID = 1L;
         public static final Serializer INSTANCE = new Serializer();
@@ -90,6 +106,7 @@ public final class RoutedRecord {
         public void serialize(RoutedRecord r, DataOutputView out) throws IOException {
             out.writeLong(r.streamId);
             out.writeUTF(r.domain);
+            out.writeInt(r.bucket);
             out.writeInt(r.record.length);
             out.write(r.record);
         }
@@ -98,9 +115,10 @@ public final class RoutedRecord {
         public RoutedRecord deserialize(DataInputView in) throws IOException {
             long streamId = in.readLong();
             String domain = in.readUTF();
+            int bucket = in.readInt();
             byte[] record = new byte[in.readInt()];
             in.readFully(record);
-            return new RoutedRecord(streamId, domain, record);
+            return new RoutedRecord(streamId, domain, bucket, record);
         }
 
         @Override
@@ -112,6 +130,7 @@ public final class RoutedRecord {
         public void copy(DataInputView in, DataOutputView out) throws IOException {
             out.writeLong(in.readLong());
             out.writeUTF(in.readUTF());
+            out.writeInt(in.readInt());
             int length = in.readInt();
             out.writeInt(length);
             out.write(in, length);

@@ -72,6 +72,14 @@ public final class StreamRouter implements Serializable {
             return false;
         }
 
+        /**
+         * Whether the stream names this host in its domains list (not only through all_domains or a
+         * wildcard): such a host keeps a batching key of its own (see {@link BatchingKeys}).
+         */
+        public boolean listsExactly(String host) {
+            return exactDomains.contains(host);
+        }
+
         boolean samples() {
             return samplingThreshold < SAMPLING_BUCKETS;
         }

@@ -235,15 +235,32 @@ class EdgeStreamingJobITCase {
             // Block id "<stream>/<domain>/<sequence>" leads the idempotency key.
             String[] blockId = request.idempotencyKey().split(":")[0].split("/");
             assertThat(Long.parseLong(blockId[0])).isEqualTo(streamId);
+            // A host the stream lists has a key of its own; the others share one of the stream's 64 keys,
+            // in a block of their own or in the key's shared block "*<bucket>".
+            boolean listed = stream.domains().stream().anyMatch(d -> d.equalsIgnoreCase(blockId[1]));
+            String key = listed ? blockId[1] : blockId[1].startsWith("*") ? "#" + blockId[1].substring(1)
+                    : "#" + BatchingKeys.bucket(BatchingKeys.hostHash(blockId[1]), streamId, 64);
             for (String record : records) {
-                String host = record.replaceAll(".*\"h\":\"([^\"]*)\".*", "$1").toLowerCase(Locale.ROOT);
-                assertThat(host.replaceAll(":.*", "")).as("domain key of %s", record).isEqualTo(blockId[1]);
+                String host = record.replaceAll(".*\"h\":\"([^\"]*)\".*", "$1").toLowerCase(Locale.ROOT)
+                        .replaceAll(":.*", "");
+                if (blockId[1].startsWith("*")) {
+                    assertThat("#" + BatchingKeys.bucket(BatchingKeys.hostHash(host), streamId, 64)).as("key of %s", record)
+                            .isEqualTo(key);
+                } else {
+                    assertThat(host).as("domain of %s", record).isEqualTo(blockId[1]);
+                }
             }
-            sequences.computeIfAbsent(blockId[0] + "/" + blockId[1], k -> new ArrayList<>()).add(Long.parseLong(blockId[2]));
+            sequences.computeIfAbsent(blockId[0] + "/" + key, k -> new ArrayList<>()).add(Long.parseLong(blockId[2]));
             delivered.computeIfAbsent(streamId, k -> new ArrayList<>()).addAll(records);
         }
-        sequences.forEach((key, seqs) -> assertThat(seqs).as(key).containsExactlyInAnyOrderElementsOf(
-                java.util.stream.LongStream.range(0, seqs.size()).boxed().toList()));
+        // Per key: own keys number their blocks from 0, shared keys from 64 x 10^12.
+        sequences.forEach((key, seqs) -> {
+            long first = key.contains("/#") ? SharedKeyBatcher.firstSequence(64) : 0;
+            assertThat(seqs).as(key).containsExactlyInAnyOrderElementsOf(
+                    java.util.stream.LongStream.range(first, first + seqs.size()).boxed().toList());
+        });
+        assertThat(sequences.keySet()).as("keys").anyMatch(k -> k.startsWith("12/#")).anyMatch(k -> k.startsWith("11/#"))
+                .contains("11/www.shop.com");
 
         for (Expectation expectation : expectations) {
             long id = expectation.stream().id();

@@ -188,6 +188,11 @@ class MetricsITCase {
                 + value(scrape, OP + "stream_records", "stream", "22")).isEqualTo(20);
         assertThat(value(scrape, OP + "stream_blocksCut", "stream", "21")).isEqualTo(4);
         assertThat(value(scrape, OP + "stream_blockBytesCut", "stream", "21")).isGreaterThan(100);
+        // all_domains: www.a.com shares a batching key, with blocks of its own (one per block of 5 records).
+        assertThat(value(scrape, OP + "stream_hostsAdmitted", "stream", "21")).isEqualTo(4);
+        assertThat(series(scrape, OP + "stream_recordsFolded")).anyMatch(s -> s.contains("stream=\"21\""));
+        assertThat(value(scrape, OP + "stream_recordsFolded", "stream", "21")).isZero();
+        assertThat(value(scrape, OP + "stream_hostsFolded", "stream", "21")).isZero();
         assertThat(value(scrape, OP + "reason_eventsDeadLettered", "reason", "NOT_JSON")).isEqualTo(1);
         assertThat(value(scrape, OP + "reason_eventsDeadLettered", "reason", "MISSING_CLIENT")).isEqualTo(1);
         assertThat(value(scrape, OP + "stream_reason_recordsDeadLettered", "reason", "RECORD_TOO_LARGE")).isEqualTo(1);

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -47,12 +49,23 @@ class SerializersTest {
         assertThat(routed.streamId()).isEqualTo(7);
         assertThat(routed.domain()).isEqualTo("a.com");
         assertThat(routed.record()).isEqualTo(bytes);
+        assertThat(routed.bucket()).isEqualTo(BatchingKeys.OWN_KEY);
+        assertThat(roundTrip(RoutedRecord.Serializer.INSTANCE, new RoutedRecord(7, "a.com", 4095, bytes)).bucket())
+                .isEqualTo(4095);
 
         DeadLetterEvent dead = roundTrip(DeadLetterEvent.Serializer.INSTANCE,
                 new DeadLetterEvent("NOT_JSON", "détail " + "x".repeat(70_000), "raw-http", 1, 5L, bytes));
         assertThat(dead.reason()).isEqualTo("NOT_JSON");
         assertThat(dead.detail()).startsWith("détail ").hasSize(70_007);
         assertThat(dead.value()).isEqualTo(bytes);
+    }
+
+    @Test
+    void theBatchersStateTypesArePojosNotKryo() {
+        // Generic types are disabled in the job: a state type Flink cannot analyse would fail at runtime.
+        for (Class<?> type : List.of(BatchState.class, SharedBlocks.class)) {
+            assertThat(TypeInformation.of(type)).as(type.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
+        }
     }
 
     @Test

@@ -330,6 +330,8 @@ public final class ConfigLoader {
                             + Durations.format(DeadLetterConfig.TRANSACTION_TIMEOUT)
                             + " and each stays open until the checkpoint after it completes");
             List<StreamConfig> streams = streams(top, topics, checkpointInterval);
+            Long batchingKeys = top.integer("batching_keys_per_stream", 1, Limits.MAX_BATCHING_KEYS_PER_STREAM,
+                    (long) JobConfig.DEFAULT_BATCHING_KEYS_PER_STREAM);
             if (delivery != null && streams != null) {
                 for (int i = 0; i < streams.size(); i++) {
                     StreamConfig s = streams.get(i);
@@ -359,7 +361,8 @@ public final class ConfigLoader {
             if (!problems.isEmpty()) {
                 return null;
             }
-            return new JobConfig(source, deadLetter, delivery, checkpointInterval, List.copyOf(streams));
+            return new JobConfig(source, deadLetter, delivery, checkpointInterval, List.copyOf(streams),
+                    batchingKeys.intValue());
         }
 
         // ---- source ----

@@ -14,11 +14,22 @@ import java.util.List;
  * @param checkpointInterval exactly-once checkpoint interval; a block is visible after the checkpoint
  *     that follows it
  * @param streams the customers' streams, inactive ones included
+ * @param batchingKeysPerStream the batcher's shared keys per stream: hosts a stream does not list exactly
+ *     (all_domains, wildcards) share these, so visitor-chosen Host headers cannot multiply its blocks
  */
 public record JobConfig(
         SourceConfig source,
         DeadLetterConfig deadLetter,
         DeliveryConfig delivery,
         Duration checkpointInterval,
-        List<StreamConfig> streams)
-        implements Serializable {}
+        List<StreamConfig> streams,
+        int batchingKeysPerStream)
+        implements Serializable {
+    public static final int DEFAULT_BATCHING_KEYS_PER_STREAM = 64;
+
+    /** With the default batching_keys_per_stream. */
+    public JobConfig(SourceConfig source, DeadLetterConfig deadLetter, DeliveryConfig delivery,
+            Duration checkpointInterval, List<StreamConfig> streams) {
+        this(source, deadLetter, delivery, checkpointInterval, streams, DEFAULT_BATCHING_KEYS_PER_STREAM);
+    }
+}

@@ -22,6 +22,9 @@ public final class Limits {
     /** A header value, in characters (Azion's limit); at least one. */
     public static final int MAX_HEADER_VALUE_CHARS = 1024;
 
+    /** batching_keys_per_stream: each shared key holds up to 5 open blocks and timers per stream. */
+    public static final int MAX_BATCHING_KEYS_PER_STREAM = 4096;
+
     /** {@code 67108864} as {@code 64 MiB}, for messages. */
     static String bytes(long n) {
         if (n >= (1L << 20) && n % (1L << 20) == 0) {

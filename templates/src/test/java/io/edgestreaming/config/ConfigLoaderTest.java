@@ -287,6 +287,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void batchingKeysPerStreamDefaultsTo64AndIsRefusedOutside1To4096() throws Exception {
+        assertThat(parse(MINIMAL).batchingKeysPerStream()).isEqualTo(64);
+        assertThat(parse(MINIMAL + "batching_keys_per_stream: 1\n").batchingKeysPerStream()).isEqualTo(1);
+        assertThat(parse(MINIMAL + "batching_keys_per_stream: 4096\n").batchingKeysPerStream()).isEqualTo(4096);
+        assertThat(problems(MINIMAL + "batching_keys_per_stream: 0\n"))
+                .containsExactly("batching_keys_per_stream: must be between 1 and 4096, was 0");
+        assertThat(problems(MINIMAL + "batching_keys_per_stream: 4097\n"))
+                .containsExactly("batching_keys_per_stream: must be between 1 and 4096, was 4097");
+        assertThat(problems(MINIMAL + "batching_keys_per_stream: many\n"))
+                .containsExactly("batching_keys_per_stream: must be an integer, was a string");
+    }
+
+    @Test
     void loadReadsAFileAndResolvesFileReferencesNextToIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         java.nio.file.Files.writeString(dir.resolve("token.txt"), "file-token\n");
