@@ -23,9 +23,74 @@ public final class BatchingKeys {
 
     private BatchingKeys() {}
 
+    /** Separates a key's lane from its host or shared key: never in a host name (nor "#bucket"). */
+    static final char LANE_SEPARATOR = '~';
+    /** Lanes are 1..MAX_LANE (0: none); each numbers its blocks in its own range, see {@link #laneSequenceBase}. */
+    static final int MAX_LANE = 900;
+    /** The block sequences of one lane: [lane x 10^16, (lane + 1) x 10^16); 900 lanes stay below Long.MAX_VALUE. */
+    static final long LANE_SEQUENCE_RANGE = 10_000_000_000_000_000L;
+    /** Lane key strings, one instance per (base, lane): the key selector runs for every record. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String[]> LANED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED_BASES = 100_000;
+
     /** The batcher's key of a record of {@code streamId} for {@code host} in {@code bucket} (or OWN_KEY). */
     static Tuple2<Long, String> key(long streamId, String host, int bucket) {
         return Tuple2.of(streamId, bucket < 0 ? host : sharedKey(bucket));
+    }
+
+    /** As above, in {@code lane} ({@link KeyPlacement}; 0: none). */
+    static Tuple2<Long, String> key(long streamId, String host, int bucket, int lane) {
+        String base = bucket < 0 ? host : sharedKey(bucket);
+        return Tuple2.of(streamId, lane == 0 ? base : laned(base, lane));
+    }
+
+    /** base + "~" + lane, cached. */
+    static String laned(String base, int lane) {
+        String[] lanes = LANED.get(base);
+        if (lanes == null || lanes.length <= lane) {
+            if (LANED.size() > MAX_CACHED_BASES) {
+                LANED.clear();
+            }
+            String[] grown = new String[Math.max(lane + 1, lanes == null ? 4 : lanes.length * 2)];
+            if (lanes != null) {
+                System.arraycopy(lanes, 0, grown, 0, lanes.length);
+            }
+            lanes = grown;
+            LANED.put(base, lanes);
+        }
+        String key = lanes[lane];
+        if (key == null) {
+            // Racing threads store equal strings; either is fine.
+            key = base + LANE_SEPARATOR + lane;
+            lanes[lane] = key;
+        }
+        return key;
+    }
+
+    /** The host or shared key of a batching key, without its lane. */
+    static String base(String key) {
+        int i = key.lastIndexOf(LANE_SEPARATOR);
+        return i < 0 ? key : key.substring(0, i);
+    }
+
+    /** The lane of a batching key; 0 for none. */
+    static int lane(String key) {
+        int i = key.lastIndexOf(LANE_SEPARATOR);
+        if (i < 0) {
+            return 0;
+        }
+        try {
+            int lane = Integer.parseInt(key, i + 1, key.length(), 10);
+            return lane >= 1 && lane <= MAX_LANE ? lane : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Where a key's block sequences start: lanes number their blocks in disjoint ranges. */
+    static long laneSequenceBase(String key) {
+        return lane(key) * LANE_SEQUENCE_RANGE;
     }
 
     /** "#" + bucket, one instance per bucket: the key selector runs for every record. */
@@ -43,9 +108,9 @@ public final class BatchingKeys {
         return !key.isEmpty() && key.charAt(0) == SHARED_KEY_PREFIX;
     }
 
-    /** The domain of a shared key's shared block: "#17" -> "*17" (and whatever suffix the key carries). */
+    /** The domain of a shared key's shared block: "#17" and "#17~3" (lane 3) -> "*17". */
     static String sharedBlockDomain(String key) {
-        return SHARED_BLOCK_PREFIX + key.substring(1);
+        return SHARED_BLOCK_PREFIX + base(key).substring(1);
     }
 
     /** 64-bit FNV-1a of the host's characters: stable across JVMs (String.hashCode is 32 bits only). */

@@ -91,7 +91,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
         @Override
         public Tuple2<Long, String> getKey(RoutedRecord record) {
-            return BatchingKeys.key(record.streamId(), record.domain(), record.bucket());
+            return BatchingKeys.key(record.streamId(), record.domain(), record.bucket(), record.lane());
         }
     }
 
@@ -182,7 +182,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         TimerService timers = ctx.timerService();
         BatchState state = batch.value();
         if (state == null) {
-            state = new BatchState();
+            state = freshState(ctx.getCurrentKey());
             if (adoptOrphanedRecords(ctx.getCurrentKey(), state)) {
                 // Its max_interval ran out while the job was down; the overdue timer may not have fired yet.
                 flush(ctx.getCurrentKey(), state, timers, out);
@@ -224,7 +224,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
     private boolean onOwnKeyTimer(long timestamp, OnTimerContext ctx, Collector<Block> out) throws Exception {
         BatchState state = batch.value();
         if (state == null) {
-            state = new BatchState();
+            state = freshState(ctx.getCurrentKey());
             if (!adoptOrphanedRecords(ctx.getCurrentKey(), state)) {
                 return false;
             }
@@ -242,6 +242,13 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
             return true;
         }
         return false;
+    }
+
+    /** A key's first bookkeeping: a lane numbers its blocks in its own range ({@link BatchingKeys#laneSequenceBase}). */
+    private static BatchState freshState(Tuple2<Long, String> key) {
+        BatchState state = new BatchState();
+        state.nextSequence = BatchingKeys.laneSequenceBase(key.f1);
+        return state;
     }
 
     /**
@@ -270,7 +277,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     private void flush(Tuple2<Long, String> key, BatchState state, TimerService timers, Collector<Block> out)
             throws Exception {
-        Block block = assemble(key.f0, SOURCES[state.dataSource], key.f1, state.nextSequence, records.get(),
+        Block block = assemble(key.f0, SOURCES[state.dataSource], BatchingKeys.base(key.f1), state.nextSequence, records.get(),
                 state.count);
         if (block != null) {
             out.collect(block);

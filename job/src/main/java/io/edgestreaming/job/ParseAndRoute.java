@@ -47,6 +47,8 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
 
     private transient Map<DataSource, EventParser> parsers;
     private transient StreamRouter router;
+    /** Null at parallelism 1: every key is on the one subtask anyway. */
+    private transient KeyPlacement placement;
     private transient Map<Long, CompiledTemplate> templates;
     private transient Map<Long, PayloadSizer> sizers;
     private transient Map<Long, Counter> streamRecords;
@@ -85,6 +87,9 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
             parsers.put(source, new EventParser(source, maxEventBytes));
         }
         router = new StreamRouter(streams);
+        org.apache.flink.api.common.TaskInfo task = getRuntimeContext().getTaskInfo();
+        placement = task.getNumberOfParallelSubtasks() > 1 ? new KeyPlacement(task.getIndexOfThisSubtask(),
+                task.getNumberOfParallelSubtasks(), task.getMaxNumberOfParallelSubtasks()) : null;
         templates = new HashMap<>();
         sizers = new HashMap<>();
         streamRecords = new HashMap<>();
@@ -147,6 +152,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         }
         long hostHash = 0;
         boolean hostHashed = false;
+        long now = placement == null ? 0 : System.nanoTime();
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
             streamEventsIn.get(streamId).inc();
@@ -167,7 +173,9 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
                 }
                 bucket = BatchingKeys.bucket(hostHash, streamId, batchingKeysPerStream);
             }
-            out.collect(new RoutedRecord(streamId, domain, bucket, record));
+            int lane = placement == null ? 0 : placement.lane(route, streamId,
+                    bucket < 0 ? domain : BatchingKeys.sharedKey(bucket), route.stream().batching().maxRecords(), now);
+            out.collect(new RoutedRecord(streamId, domain, bucket, lane, record));
             recordsRouted.inc();
             streamRecords.get(streamId).inc();
         }

@@ -22,6 +22,7 @@ public final class RoutedRecord {
     private final long streamId;
     private final String domain;
     private final int bucket;
+    private final int lane;
     private final byte[] record;
 
     /** A record of a host its stream lists exactly: batched under its own key. */
@@ -30,9 +31,15 @@ public final class RoutedRecord {
     }
 
     public RoutedRecord(long streamId, String domain, int bucket, byte[] record) {
+        this(streamId, domain, bucket, 0, record);
+    }
+
+    /** @param lane where its key is batched ({@link KeyPlacement}); 0 for Flink's hash alone */
+    public RoutedRecord(long streamId, String domain, int bucket, int lane, byte[] record) {
         this.streamId = streamId;
         this.domain = Objects.requireNonNull(domain, "domain");
         this.bucket = bucket;
+        this.lane = lane;
         this.record = Objects.requireNonNull(record, "record");
     }
 
@@ -50,6 +57,11 @@ public final class RoutedRecord {
         return bucket;
     }
 
+    /** The lane of its batching key ({@link KeyPlacement}); 0: none. */
+    public int lane() {
+        return lane;
+    }
+
     /** The projected record: compact ASCII JSON without '\n'. Not copied: do not modify. */
     public byte[] record() {
         return record;
@@ -57,7 +69,8 @@ public final class RoutedRecord {
 
     @Override
     public String toString() {
-        return "RoutedRecord{stream " + streamId + ", " + domain + (bucket < 0 ? "" : ", bucket " + bucket) + ", "
+        return "RoutedRecord{stream " + streamId + ", " + domain + (bucket < 0 ? "" : ", bucket " + bucket)
+                + (lane == 0 ? "" : ", lane " + lane) + ", "
                 + record.length + " bytes}";
     }
 
@@ -107,6 +120,7 @@ public final class RoutedRecord {
             out.writeLong(r.streamId);
             out.writeUTF(r.domain);
             out.writeInt(r.bucket);
+            out.writeShort(r.lane);
             out.writeInt(r.record.length);
             out.write(r.record);
         }
@@ -116,9 +130,10 @@ public final class RoutedRecord {
             long streamId = in.readLong();
             String domain = in.readUTF();
             int bucket = in.readInt();
+            int lane = in.readShort();
             byte[] record = new byte[in.readInt()];
             in.readFully(record);
-            return new RoutedRecord(streamId, domain, bucket, record);
+            return new RoutedRecord(streamId, domain, bucket, lane, record);
         }
 
         @Override
@@ -131,6 +146,7 @@ public final class RoutedRecord {
             out.writeLong(in.readLong());
             out.writeUTF(in.readUTF());
             out.writeInt(in.readInt());
+            out.writeShort(in.readShort());
             int length = in.readInt();
             out.writeInt(length);
             out.write(in, length);

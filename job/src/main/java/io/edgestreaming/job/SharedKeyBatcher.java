@@ -189,9 +189,9 @@ final class SharedKeyBatcher {
             Collector<Block> out) throws Exception {
         String domain = slot == SHARED ? BatchingKeys.sharedBlockDomain(key.f1) : state.hosts[slot];
         Long next = sequence.value();
-        // A counter of another K (the configuration changed) starts over in this K's range.
-        long seq = next == null || next < firstSequence || next >= firstSequence + SEQUENCE_RANGE
-                ? firstSequence : next;
+        // A counter of another K (the configuration changed) starts over in this K's range (in this lane's).
+        long first = firstSequence + BatchingKeys.laneSequenceBase(key.f1);
+        long seq = next == null || next < first || next >= first + SEQUENCE_RANGE ? first : next;
         Block block = BlockBatcher.assemble(key.f0, SOURCES[state.dataSource], domain, seq, records[slot].get(),
                 state.counts[slot]);
         if (block != null) {

@@ -114,6 +114,62 @@ class EdgeStreamingJobITCase {
                 domains, allDomains, sampling, active, endpoint, batching);
     }
 
+    /**
+     * A hot domain (most of the events) is batched on every subtask that reads it, and a quiet one on its
+     * destination's home subtask only; every record arrives once and blocks keep max_records.
+     */
+    @Test
+    void aHotDomainIsBatchedWhereItIsReadAndAQuietOneAtItsDestinationsHome(@TempDir Path deadBlocks) throws Exception {
+        String topic = "raw-hot";
+        kafka.createTopic(topic, 2);
+        BatchingConfig batching = new BatchingConfig(100, Duration.ofSeconds(60), 1_000_000);
+        StreamConfig stream = stream(91, "c9", DataSource.HTTP, List.of("hot.example.com", "quiet.example.com"), false,
+                100, true, "{\"id\":\"$request_id\",\"h\":\"$host\"}", "$dataset", batching);
+        int hot = 40_000;
+        int quiet = 30;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.plainClientProps(), new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            for (int i = 0; i < hot + quiet; i++) {
+                String host = i < hot ? "hot.example.com" : "quiet.example.com";
+                byte[] json = ("{\"client\":\"c9\",\"host\":\"" + host + "\",\"request_id\":\"hot-" + i + "\"}")
+                        .getBytes(StandardCharsets.US_ASCII);
+                producer.send(new ProducerRecord<>(topic, i % 2, null, json)); // both readers get half
+            }
+            producer.flush();
+        }
+        JobConfig config = new JobConfig(
+                new SourceConfig(kafka.bootstrapServers(), Map.of(DataSource.HTTP, topic), "edge-itcase-hot",
+                        SourceConfig.StartingPosition.EARLIEST, MAX_EVENT_BYTES, Map.of()),
+                new DeadLetterConfig(DEAD_LETTER_TOPIC, deadBlocks.toUri().toString()),
+                new DeliveryConfig(Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
+                        Duration.ofMinutes(2), 10_000, 100_000_000),
+                Duration.ofMillis(300), List.of(stream));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        EdgeStreamingPipeline.build(env, config, EdgeStreamingPipeline.Options.BOUNDED);
+        env.execute("edge-streaming hot domain ITCase");
+
+        Map<String, java.util.Set<Integer>> subtasksByDomain = new HashMap<>();
+        List<String> ids = new ArrayList<>();
+        for (HttpReceiver.Request request : receiver.deliveredBlocks()) {
+            if (!request.path().equals("/s91")) {
+                continue;
+            }
+            String[] blockId = request.idempotencyKey().split(":")[0].split("/");
+            long lane = Long.parseLong(blockId[2]) / BatchingKeys.LANE_SEQUENCE_RANGE;
+            int subtask = org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                    BatchingKeys.key(91, blockId[1], BatchingKeys.OWN_KEY, (int) lane), 128, 2);
+            subtasksByDomain.computeIfAbsent(blockId[1], k -> new java.util.TreeSet<>()).add(subtask);
+            List<String> records = List.of(request.bodyAsString().split("\n"));
+            assertThat(records.size()).as("records in %s", request).isLessThanOrEqualTo(100);
+            records.forEach(r -> ids.add(r.replaceAll(".*\"id\":\"([^\"]*)\".*", "$1")));
+        }
+        assertThat(ids).as("every record once").hasSize(hot + quiet).doesNotHaveDuplicates();
+        assertThat(subtasksByDomain.get("hot.example.com")).as("subtasks batching the hot domain").containsExactly(0, 1);
+        assertThat(subtasksByDomain.get("quiet.example.com")).as("subtasks batching the quiet domain")
+                .containsExactly(KeyPlacement.homeOf(stream.endpoint().destinationId(), 2));
+    }
+
     @Test
     void routesProjectsBatchesAndDeliversExactlyTheExpectedRecords(@TempDir Path deadBlocks) throws Exception {
         BatchingConfig small = new BatchingConfig(7, Duration.ofSeconds(60), 1_000_000);
@@ -222,6 +278,9 @@ class EdgeStreamingJobITCase {
         Map<String, List<Long>> sequences = new HashMap<>();
         for (HttpReceiver.Request request : receiver.deliveredBlocks()) {
             long streamId = Long.parseLong(request.path().substring(2));
+            if (expectations.stream().noneMatch(e -> e.stream().id() == streamId)) {
+                continue; // another test's stream (the receiver is shared)
+            }
             StreamConfig stream = expectations.stream().map(Expectation::stream).filter(s -> s.id() == streamId)
                     .findFirst().orElseThrow();
             String body = request.bodyAsString();
@@ -250,17 +309,22 @@ class EdgeStreamingJobITCase {
                     assertThat(host).as("domain of %s", record).isEqualTo(blockId[1]);
                 }
             }
-            sequences.computeIfAbsent(blockId[0] + "/" + key, k -> new ArrayList<>()).add(Long.parseLong(blockId[2]));
+            // At parallelism 2 every key has a lane (KeyPlacement), which numbers its blocks in its own range.
+            long sequence = Long.parseLong(blockId[2]);
+            long lane = sequence / BatchingKeys.LANE_SEQUENCE_RANGE;
+            assertThat(lane).as("lane of %s", request).isBetween(1L, (long) BatchingKeys.MAX_LANE);
+            sequences.computeIfAbsent(blockId[0] + "/" + key + "~" + lane, k -> new ArrayList<>()).add(sequence);
             delivered.computeIfAbsent(streamId, k -> new ArrayList<>()).addAll(records);
         }
-        // Per key: own keys number their blocks from 0, shared keys from 64 x 10^12.
+        // Per key and lane: own keys number their blocks from lane x 10^16, shared keys from lane x 10^16 + 64 x 10^12.
         sequences.forEach((key, seqs) -> {
-            long first = key.contains("/#") ? SharedKeyBatcher.firstSequence(64) : 0;
+            long lane = Long.parseLong(key.substring(key.lastIndexOf('~') + 1));
+            long first = lane * BatchingKeys.LANE_SEQUENCE_RANGE + (key.contains("/#") ? SharedKeyBatcher.firstSequence(64) : 0);
             assertThat(seqs).as(key).containsExactlyInAnyOrderElementsOf(
                     java.util.stream.LongStream.range(first, first + seqs.size()).boxed().toList());
         });
         assertThat(sequences.keySet()).as("keys").anyMatch(k -> k.startsWith("12/#")).anyMatch(k -> k.startsWith("11/#"))
-                .contains("11/www.shop.com");
+                .anyMatch(k -> k.startsWith("11/www.shop.com~"));
 
         for (Expectation expectation : expectations) {
             long id = expectation.stream().id();
