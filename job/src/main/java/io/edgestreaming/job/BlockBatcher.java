@@ -161,11 +161,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         records = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("records", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         streamCounters = new HashMap<>();
-        MetricGroup metrics = getRuntimeContext().getMetricGroup();
-        for (Long streamId : specs.keySet()) {
-            streamCounters.put(streamId, new StreamCounters(metrics.addGroup("stream", String.valueOf(streamId))));
-        }
-        sharedKeys = new SharedKeyBatcher(getRuntimeContext(), streamCounters, batchingKeysPerStream);
+        sharedKeys = new SharedKeyBatcher(getRuntimeContext(), this::counters, batchingKeysPerStream);
     }
 
     @Override
@@ -244,6 +240,20 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         return false;
     }
 
+    /**
+     * A stream's counters, registered on the first block it has on this subtask: with placement a stream is
+     * batched on few subtasks, so its series exist there only (10,000 streams x every subtask would not scale).
+     * Null for a stream no longer configured.
+     */
+    StreamCounters counters(long streamId) {
+        StreamCounters c = streamCounters.get(streamId);
+        if (c == null && specs.containsKey(streamId)) {
+            c = new StreamCounters(getRuntimeContext().getMetricGroup().addGroup("stream", String.valueOf(streamId)));
+            streamCounters.put(streamId, c);
+        }
+        return c;
+    }
+
     /** A key's first bookkeeping: a lane numbers its blocks in its own range ({@link BatchingKeys#laneSequenceBase}). */
     private static BatchState freshState(Tuple2<Long, String> key) {
         BatchState state = new BatchState();
@@ -281,7 +291,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
                 state.count);
         if (block != null) {
             out.collect(block);
-            StreamCounters counters = streamCounters.get(key.f0);
+            StreamCounters counters = counters(key.f0);
             if (counters != null) {
                 counters.blockCut(block);
             }

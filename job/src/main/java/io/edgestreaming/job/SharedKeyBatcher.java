@@ -3,7 +3,6 @@ package io.edgestreaming.job;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.templates.DataSource;
 import java.util.Arrays;
-import java.util.Map;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -59,11 +58,11 @@ final class SharedKeyBatcher {
     private final ListState<byte[]>[] records;
     private final ValueState<long[]> foldedHosts;
     private final ValueState<Long> sequence;
-    private final Map<Long, BlockBatcher.StreamCounters> counters;
+    private final java.util.function.LongFunction<BlockBatcher.StreamCounters> counters;
     private final long firstSequence;
 
     @SuppressWarnings("unchecked")
-    SharedKeyBatcher(RuntimeContext context, Map<Long, BlockBatcher.StreamCounters> counters,
+    SharedKeyBatcher(RuntimeContext context, java.util.function.LongFunction<BlockBatcher.StreamCounters> counters,
             int batchingKeysPerStream) {
         this.counters = counters;
         this.firstSequence = firstSequence(batchingKeysPerStream);
@@ -91,7 +90,7 @@ final class SharedKeyBatcher {
             state = SharedBlocks.empty();
         }
         state.dataSource = spec.dataSource().ordinal();
-        BlockBatcher.StreamCounters metrics = counters.get(key.f0);
+        BlockBatcher.StreamCounters metrics = counters.apply(key.f0);
         String host = record.domain();
         int slot = state.slotOf(host);
         if (slot < 0) {
@@ -196,7 +195,7 @@ final class SharedKeyBatcher {
                 state.counts[slot]);
         if (block != null) {
             out.collect(block);
-            BlockBatcher.StreamCounters metrics = counters.get(key.f0);
+            BlockBatcher.StreamCounters metrics = counters.apply(key.f0);
             if (metrics != null) {
                 metrics.blockCut(block);
             }

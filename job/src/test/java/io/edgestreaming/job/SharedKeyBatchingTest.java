@@ -216,4 +216,31 @@ class SharedKeyBatchingTest {
                     .isEqualTo(SharedKeyBatcher.MAX_TRACKED_FOLDED_HOSTS);
         }
     }
+
+    /** Many tenants: a stream's series exist only on the subtasks that batch it (placement keeps those few). */
+    @Test
+    void aStreamHasMetricsOnlyWhereItIsBatched() throws Exception {
+        Map<String, Counter> counters = new HashMap<>();
+        TestingMetricRegistry registry = TestingMetricRegistry.builder()
+                .setRegisterConsumer((metric, name, group) -> {
+                    String stream = group.getAllVariables().get("<stream>");
+                    if (stream != null && metric instanceof Counter c) {
+                        counters.put(stream + "/" + name, c);
+                    }
+                })
+                .build();
+        TaskManagerMetricGroup taskManager =
+                TaskManagerMetricGroup.createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate());
+        MockEnvironmentBuilder environment = new MockEnvironmentBuilder().setMetricGroup(
+                taskManager.addJob(new JobID(), "job").addTask(ExecutionAttemptID.randomId(), "batcher"));
+        List<StreamConfig> streams = List.of(stream(ALL, List.of("*.com"), 3, Duration.ofHours(1), 1_000_000),
+                stream(WILD, List.of("www.shop.net", "*.shop.net"), 1000, Duration.ofHours(1), 1_000_000));
+        try (Pipeline p = new Pipeline(streams, 1, null, environment)) {
+            p.send("h1.com");
+            List<String> batcherSeries = counters.keySet().stream()
+                    .filter(k -> k.matches(".*/(blocksCut|blockBytesCut|hostsAdmitted|recordsFolded|hostsFolded)")).toList();
+            assertThat(batcherSeries).as("batcher series").isNotEmpty()
+                    .allMatch(k -> k.startsWith(ALL + "/"), "only the stream batched here");
+        }
+    }
 }
