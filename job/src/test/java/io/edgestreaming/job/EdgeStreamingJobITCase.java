@@ -210,7 +210,8 @@ class EdgeStreamingJobITCase {
                 new DeliveryConfig(Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
                         Duration.ofMinutes(2), 1000, 100_000_000),
                 Duration.ofMillis(300),
-                expectations.stream().map(Expectation::stream).toList());
+                expectations.stream().map(Expectation::stream).toList(),
+                TestStreams.LOOPBACK);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);

@@ -14,11 +14,20 @@ import java.util.List;
  * @param checkpointInterval exactly-once checkpoint interval; a block is visible after the checkpoint
  *     that follows it
  * @param streams the customers' streams, inactive ones included
+ * @param addressPolicy {@code allowed_networks}: the special addresses (loopback, private, ...) that
+ *     endpoints may connect to; null means none
  */
 public record JobConfig(
         SourceConfig source,
         DeadLetterConfig deadLetter,
         DeliveryConfig delivery,
         Duration checkpointInterval,
-        List<StreamConfig> streams)
-        implements Serializable {}
+        List<StreamConfig> streams,
+        AddressPolicy addressPolicy)
+        implements Serializable {
+
+    public JobConfig {
+        // Absent means the strictest policy, never an open one.
+        addressPolicy = addressPolicy == null ? AddressPolicy.PUBLIC_ONLY : addressPolicy;
+    }
+}

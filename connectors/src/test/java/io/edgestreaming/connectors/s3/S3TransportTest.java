@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.DeliveryTopology;
+import io.edgestreaming.connectors.Fixtures;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
@@ -33,7 +34,7 @@ class S3TransportTest {
     @Test
     void prepareFixesNameAndBodyOnceAndGzipsWhenAsked() throws Exception {
         Block block = block(7, "example.com", 3, 50);
-        try (S3Transport transport = new S3Transport(delivery(), () -> 1622575860091L)) {
+        try (S3Transport transport = new S3Transport(delivery(), Fixtures.LOOPBACK, () -> 1622575860091L)) {
             Prepared plain = transport.prepare(block, endpoint(URI.create("http://127.0.0.1:1"), "plain/text", "waf_logs"));
             assertThat(plain.payload()).isEqualTo(block.records());
             assertThat(plain.contentEncoding()).isEqualTo(Prepared.IDENTITY);
@@ -115,7 +116,7 @@ class S3TransportTest {
 
     private static Outcome deliverOnce(S3Endpoint endpoint) throws Exception {
         Block block = block(1, "example.com", 0, 2);
-        try (S3Transport transport = new S3Transport(delivery())) {
+        try (S3Transport transport = new S3Transport(delivery(), Fixtures.LOOPBACK)) {
             Prepared p = transport.prepare(block, endpoint);
             StagedBlock staged = new StagedBlock(1, block.dataSource(), block.domain(), 0, block.recordCount(),
                     endpoint.destinationId(), p.payload(), p.deliveryKey(), p.contentEncoding());

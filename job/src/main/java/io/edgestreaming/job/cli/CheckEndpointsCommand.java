@@ -76,7 +76,7 @@ final class CheckEndpointsCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        try (EndpointChecks checks = new EndpointChecks(job.delivery())) {
+        try (EndpointChecks checks = new EndpointChecks(job.delivery(), job.addressPolicy())) {
             List<Future<EndpointChecks.Result>> futures = new ArrayList<>();
             for (StreamConfig s : selected) {
                 futures.add(pool.submit(() -> checks.check(s)));
