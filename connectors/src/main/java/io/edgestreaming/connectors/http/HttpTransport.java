@@ -20,21 +20,17 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -353,46 +349,6 @@ public final class HttpTransport implements Transport {
             return HttpResponse.BodySubscribers.replacing(new byte[0]);
         }
         return new PrefixSubscriber(ERROR_BODY_BYTES);
-    }
-
-    /** Keeps the first {@code limit} bytes of a body and drains the rest. */
-    private static final class PrefixSubscriber implements HttpResponse.BodySubscriber<byte[]> {
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final byte[] prefix;
-        private int length;
-
-        PrefixSubscriber(int limit) {
-            this.prefix = new byte[limit];
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer buffer : items) {
-                int n = Math.min(buffer.remaining(), prefix.length - length);
-                buffer.get(prefix, length, n);
-                length += n;
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            result.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(java.util.Arrays.copyOf(prefix, length));
-        }
     }
 
     @Override
