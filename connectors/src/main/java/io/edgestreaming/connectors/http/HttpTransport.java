@@ -163,6 +163,9 @@ public final class HttpTransport implements Transport {
 
     /** A retried outcome when {@code host} must not be connected to now, else null. */
     private Outcome addressRefusal(String host) {
+        if (host == null) {
+            return null; // no host to check: the client refuses the URL itself
+        }
         try {
             String refused = addresses.refusal(host);
             return refused == null ? null : Outcome.retry(refused);
