@@ -178,6 +178,7 @@ final class Streams {
                   events_topic: %s
                   blocks_path: %s
                 checkpoint_interval: %s
+                allowed_networks: ["127.0.0.0/8", "::1/128"]   # the bench's servers listen on loopback
                 streams:
                 """.formatted(bootstrap, httpTopic, wafTopic, t.run(), deadLetterTopic, deadBlocksUri,
                 checkpointInterval));

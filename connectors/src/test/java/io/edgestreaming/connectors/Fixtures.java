@@ -1,5 +1,6 @@
 package io.edgestreaming.connectors;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeadLetterConfig;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
@@ -47,7 +48,16 @@ public final class Fixtures {
                 delivery.maxPendingBlocksPerDestination(), delivery.maxPendingBytesPerDestination(), delivery.memoryBudget(),
                 deadLetterDir.resolve("spool").toUri().toString());
         return new JobConfig(null, new DeadLetterConfig("dead-events", deadLetterDir.toUri().toString()), d,
-                Duration.ofMillis(200), List.of(streams));
+                Duration.ofMillis(200), List.of(streams), LOOPBACK);
+    }
+
+    /** The test servers listen on loopback, which endpoints may reach only when allowed. */
+    public static final AddressPolicy LOOPBACK = AddressPolicy.allowing("127.0.0.0/8", "::1/128");
+
+    /** {@link #job} with another address policy (e.g. the default, which refuses the loopback test servers). */
+    public static JobConfig job(Path deadLetterDir, DeliveryConfig delivery, AddressPolicy addresses, StreamConfig... streams) {
+        JobConfig c = job(deadLetterDir, delivery, streams);
+        return new JobConfig(c.source(), c.deadLetter(), c.delivery(), c.checkpointInterval(), c.streams(), addresses);
     }
 
     /** A block of {@code records} small JSON records {"stream":..,"seq":..,"i":..}. */

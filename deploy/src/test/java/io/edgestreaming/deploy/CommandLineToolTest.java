@@ -121,7 +121,7 @@ class CommandLineToolTest {
             DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(5),
                     Duration.ofHours(1), 100, 1 << 20);
             Prepared prepared;
-            try (HttpTransport http = new HttpTransport(delivery)) {
+            try (HttpTransport http = new HttpTransport(delivery, io.edgestreaming.config.AddressPolicy.PUBLIC_ONLY)) {
                 prepared = http.prepare(block, endpoint);
             }
             new DeadLetterStore(store).write(new StagedBlock(1001, DataSource.HTTP, block.domain(), 7, 2, endpoint.destinationId(),

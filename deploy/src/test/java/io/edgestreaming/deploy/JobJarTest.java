@@ -59,9 +59,12 @@ class JobJarTest {
             assertThat(names).anyMatch(n -> n.startsWith("io/edgestreaming/shaded/jackson/databind/"));
             assertThat(names).noneMatch(n -> n.startsWith("com/fasterxml/jackson/"));
             assertThat(names).noneMatch(n -> n.startsWith("org/yaml/snakeyaml/"));
-            // One sync HTTP client for the AWS SDK: a second one makes its default client lookup fail.
-            assertThat(names).anyMatch(n -> n.startsWith("software/amazon/awssdk/http/urlconnection/"));
-            assertThat(names).noneMatch(n -> n.startsWith("software/amazon/awssdk/http/apache"));
+            // One sync HTTP client for the AWS SDK: a second one makes its default client lookup fail. Apache
+            // HttpClient 5, for the DNS hook that checks every S3 address against allowed_networks.
+            assertThat(names).anyMatch(n -> n.startsWith("software/amazon/awssdk/http/apache5/"));
+            assertThat(names).contains("org/apache/hc/client5/http/DnsResolver.class");
+            assertThat(names).noneMatch(n -> n.startsWith("software/amazon/awssdk/http/urlconnection/"));
+            assertThat(names).noneMatch(n -> n.startsWith("software/amazon/awssdk/http/apache/"));
             // Flink's own classes and logging come from the cluster. The tool's slf4j API and stderr binding are
             // in (Flink loads org.slf4j parent-first, so they never run there) without a service file to find.
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/streaming/api/"));

@@ -143,7 +143,7 @@ class EdgeStreamingJobITCase {
                 new DeadLetterConfig(DEAD_LETTER_TOPIC, deadBlocks.toUri().toString()),
                 new DeliveryConfig(Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
                         Duration.ofMinutes(2), 10_000, 100_000_000),
-                Duration.ofMillis(300), List.of(stream));
+                Duration.ofMillis(300), List.of(stream), TestStreams.LOOPBACK);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         EdgeStreamingPipeline.build(env, config, EdgeStreamingPipeline.Options.BOUNDED);
@@ -266,7 +266,8 @@ class EdgeStreamingJobITCase {
                 new DeliveryConfig(Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
                         Duration.ofMinutes(2), 1000, 100_000_000),
                 Duration.ofMillis(300),
-                expectations.stream().map(Expectation::stream).toList());
+                expectations.stream().map(Expectation::stream).toList(),
+                TestStreams.LOOPBACK);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);

@@ -41,7 +41,8 @@ class EdgeStreamingJobTest {
 
     @Test
     void snapshotsAreCompressedUnlessTheFlinkOptionsSayOtherwise() {
-        JobConfig config = new JobConfig(null, null, null, java.time.Duration.ofSeconds(30), java.util.List.of());
+        JobConfig config = new JobConfig(null, null, null, java.time.Duration.ofSeconds(30), java.util.List.of(),
+                io.edgestreaming.config.AddressPolicy.PUBLIC_ONLY);
         StreamExecutionEnvironment byDefault = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         EdgeStreamingPipeline.configure(byDefault, config);
         assertThat(byDefault.getConfig().isUseSnapshotCompression()).isTrue();

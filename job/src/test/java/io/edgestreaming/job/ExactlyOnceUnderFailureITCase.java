@@ -480,6 +480,7 @@ class ExactlyOnceUnderFailureITCase {
                   max_backoff: 1s
                   max_retry_duration: 10m
                 checkpoint_interval: 300ms
+                allowed_networks: ["127.0.0.0/8", "::1/128"]
                 streams:
                 """.formatted(kafka.bootstrapServers(), topic("raw-http"), topic("raw-waf"), run, topic("dead"),
                 dir.resolve("dead-blocks").toUri())

@@ -144,7 +144,8 @@ class MetricsITCase {
                         Duration.ofMinutes(2), 1000, 100_000_000),
                 Duration.ofMillis(300),
                 List.of(stream(21, "c1", ok.url("/s21"), 100, 1_000_000), stream(22, "c1", ok.url("/s22"), 50, 1_000_000),
-                        stream(23, "c2", refusingUrl, 100, 500)));
+                        stream(23, "c2", refusingUrl, 100, 500)),
+                TestStreams.LOOPBACK);
 
         List<LogEvent> logged = new CopyOnWriteArrayList<>();
         AbstractAppender capture = new AbstractAppender("capture", null, null, true, Property.EMPTY_ARRAY) {

@@ -136,6 +136,7 @@ class SecretsAuditITCase {
                   max_backoff: 400ms
                   max_retry_duration: 3s
                 checkpoint_interval: 300ms
+                allowed_networks: ["127.0.0.0/8", "::1/128"]
                 streams:
                   - {id: 1, name: accepting, client: c1, template_model: '{"h":"$host","id":"$request_id"}',
                      domains: [www.a.example], max_interval: 200ms,

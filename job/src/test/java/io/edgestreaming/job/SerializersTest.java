@@ -80,7 +80,8 @@ class SerializersTest {
                 List.of(TestStreams.withBatching(
                         new io.edgestreaming.config.StreamConfig(1, "s", "c1", DataSource.HTTP, Templates.byId(2),
                                 List.of("a.com"), false, 100, true, TestStreams.kafka(), TestStreams.DEFAULT_BATCHING),
-                        TestStreams.kafka(), TestStreams.DEFAULT_BATCHING)));
+                        TestStreams.kafka(), TestStreams.DEFAULT_BATCHING)),
+                TestStreams.LOOPBACK);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         EdgeStreamingPipeline.build(env, config, EdgeStreamingPipeline.Options.UNBOUNDED);
 

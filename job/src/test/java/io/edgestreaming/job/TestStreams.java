@@ -1,5 +1,6 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.BatchingConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.HttpEndpoint;
@@ -14,6 +15,9 @@ import java.util.Map;
 /** Stream configurations for tests, built directly from the config records. */
 final class TestStreams {
     private TestStreams() {}
+
+    /** The test servers listen on loopback, which endpoints may reach only when allowed. */
+    static final AddressPolicy LOOPBACK = AddressPolicy.allowing("127.0.0.0/8", "::1/128");
 
     static final BatchingConfig DEFAULT_BATCHING = new BatchingConfig(2000, Duration.ofSeconds(60), 1_000_000);
 

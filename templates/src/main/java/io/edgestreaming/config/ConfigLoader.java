@@ -34,8 +34,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads the job configuration (YAML, or JSON which YAML reads too), resolves {@code ${env:NAME}} and
@@ -46,6 +49,7 @@ import java.util.regex.Pattern;
  * <p>The tree model is fine here: this runs once per job start, not per event.
  */
 public final class ConfigLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
     // Not strict about duplicate keys: that aborts at the first one; checkTokens lists them all instead.
     private static final YAMLFactory YAML = YAMLFactory.builder().build();
     private static final ObjectMapper YAML_MAPPER = new ObjectMapper(YAML);
@@ -91,6 +95,8 @@ public final class ConfigLoader {
             "value.deserializer", "is set by the job (raw bytes)");
     private static final Map<String, String> ENDPOINT_KEY_OWNER = endpointKeyOwners();
 
+    private static final Consumer<String> LOGGED = w -> LOG.warn("Configuration: {}", w);
+
     private ConfigLoader() {}
 
     /** Loads {@code file}; {@code ${file:PATH}} references are relative to its directory. */
@@ -103,6 +109,14 @@ public final class ConfigLoader {
      * in-process runners that cannot set the process environment.
      */
     public static JobConfig load(Path file, Function<String, String> env) throws ConfigException {
+        return load(file, env, LOGGED);
+    }
+
+    /**
+     * As {@link #load(Path, Function)}; {@code warnings} gets what is accepted but worth a look (a host
+     * that does not resolve now), which the other methods log.
+     */
+    public static JobConfig load(Path file, Function<String, String> env, Consumer<String> warnings) throws ConfigException {
         String content;
         try {
             long size = Files.size(file);
@@ -119,7 +133,7 @@ public final class ConfigLoader {
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage())));
         }
         Path dir = file.toAbsolutePath().getParent();
-        return parse(content, env, dir == null ? Path.of("").toAbsolutePath() : dir);
+        return parse(content, env, dir == null ? Path.of("").toAbsolutePath() : dir, AddressPolicy.SYSTEM, warnings);
     }
 
     /** Parses a configuration; references read the process environment and files relative to the working directory. */
@@ -132,11 +146,17 @@ public final class ConfigLoader {
      * variable) and the directory {@code ${file:PATH}} is relative to.
      */
     public static JobConfig parse(String content, Function<String, String> env, Path baseDir) throws ConfigException {
+        return parse(content, env, baseDir, AddressPolicy.SYSTEM, LOGGED);
+    }
+
+    /** As above, endpoint hosts looked up with {@code resolver} and warnings given to {@code warnings}. */
+    static JobConfig parse(String content, Function<String, String> env, Path baseDir, AddressPolicy.Resolver resolver,
+            Consumer<String> warnings) throws ConfigException {
         Problems problems = new Problems();
         JsonNode root = readTree(content, problems);
         JobConfig config = null;
         if (root != null) {
-            config = new Reader(problems, new References(env, baseDir), baseDir).job(root);
+            config = new Reader(problems, new References(env, baseDir), baseDir, resolver, warnings).job(root);
         }
         if (!problems.isEmpty() || config == null) {
             throw new ConfigException(problems.list());
@@ -296,11 +316,16 @@ public final class ConfigLoader {
         private final Problems problems;
         private final References references;
         private final Path baseDir;
+        private final AddressPolicy.Resolver resolver;
+        private final Consumer<String> warnings;
 
-        Reader(Problems problems, References references, Path baseDir) {
+        Reader(Problems problems, References references, Path baseDir, AddressPolicy.Resolver resolver,
+                Consumer<String> warnings) {
             this.problems = problems;
             this.references = references;
             this.baseDir = baseDir;
+            this.resolver = resolver;
+            this.warnings = warnings;
         }
 
         private Section orEmpty(Section parent, String key) {
@@ -332,6 +357,10 @@ public final class ConfigLoader {
             List<StreamConfig> streams = streams(top, topics, checkpointInterval);
             Long batchingKeys = top.integer("batching_keys_per_stream", 1, Limits.MAX_BATCHING_KEYS_PER_STREAM,
                     (long) JobConfig.DEFAULT_BATCHING_KEYS_PER_STREAM);
+            AddressPolicy addressPolicy = EndpointAddresses.allowedNetworks(top);
+            if (streams != null) {
+                EndpointAddresses.check(streams, addressPolicy, resolver, problems, warnings);
+            }
             if (delivery != null && streams != null) {
                 for (int i = 0; i < streams.size(); i++) {
                     StreamConfig s = streams.get(i);
@@ -362,7 +391,7 @@ public final class ConfigLoader {
                 return null;
             }
             return new JobConfig(source, deadLetter, delivery, checkpointInterval, List.copyOf(streams),
-                    batchingKeys.intValue());
+                    batchingKeys.intValue(), addressPolicy);
         }
 
         // ---- source ----

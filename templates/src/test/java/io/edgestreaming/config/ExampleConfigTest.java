@@ -32,6 +32,8 @@ class ExampleConfigTest {
         assertThat(c.deadLetter()).isEqualTo(new DeadLetterConfig("edge-streaming-dead-letter",
                 "file:///tmp/edge-streaming/dead-letter"));
         assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
+        // The runner's servers listen on loopback: allowed explicitly.
+        assertThat(c.addressPolicy()).isEqualTo(AddressPolicy.allowing("127.0.0.0/8", "::1/128"));
         assertThat(c.streams()).extracting(StreamConfig::id).containsExactly(1001L, 1002L, 1003L, 1004L, 1005L);
         assertThat(c.streams()).extracting(s -> s.endpoint().endpointType())
                 .containsExactly("standard", "kafka", "s3", "kafka", "standard");
@@ -94,6 +96,7 @@ class ExampleConfigTest {
         assertThat(c.delivery().spoolPath()).isEqualTo(DeliveryConfig.spoolPathBeside(c.deadLetter().blocksPath()));
         assertThat(c.streams().get(0).batching()).isEqualTo(new BatchingConfig(2000, Duration.ofSeconds(60), 5_000_000));
         assertThat(((S3Endpoint) c.streams().get(2).endpoint()).secretKey().reveal()).isEqualTo("from-file");
+        assertThat(c.addressPolicy()).as("allowed_networks: [] is the default").isEqualTo(AddressPolicy.PUBLIC_ONLY);
     }
 
     /** Operators carry the configuration in their closures: it must survive Java serialization whole. */
@@ -112,6 +115,7 @@ class ExampleConfigTest {
         assertThat(copy.source()).isEqualTo(c.source());
         assertThat(copy.deadLetter()).isEqualTo(c.deadLetter());
         assertThat(copy.delivery()).isEqualTo(c.delivery());
+        assertThat(copy.addressPolicy()).isEqualTo(c.addressPolicy());
         assertThat(copy.toString()).isEqualTo(c.toString());
         for (int i = 0; i < c.streams().size(); i++) {
             StreamConfig a = c.streams().get(i);

@@ -112,6 +112,7 @@ public final class HttpReceiver implements AutoCloseable {
     private HttpServer server;
     private int status = 200;
     private Duration retryAfter;
+    private URI location;
     private Duration delay = Duration.ZERO;
     private final List<Integer> nextStatuses = new ArrayList<>();
     private final List<Request> requests = new ArrayList<>();
@@ -175,6 +176,16 @@ public final class HttpReceiver implements AutoCloseable {
         synchronized (lock) {
             this.status = status;
             this.retryAfter = retryAfter;
+            this.location = null;
+        }
+    }
+
+    /** Answers every following request with a redirect ({@code status}, e.g. 302) to {@code location}. */
+    public void redirectTo(int status, URI location) {
+        synchronized (lock) {
+            this.status = status;
+            this.retryAfter = null;
+            this.location = location;
         }
     }
 
@@ -390,11 +401,13 @@ public final class HttpReceiver implements AutoCloseable {
 
             int answer;
             Duration answerRetryAfter;
+            URI answerLocation = null;
             Duration wait;
             synchronized (lock) {
                 if (nextStatuses.isEmpty()) {
                     answer = status;
                     answerRetryAfter = retryAfter;
+                    answerLocation = location;
                 } else {
                     answer = nextStatuses.remove(0);
                     answerRetryAfter = null;
@@ -421,6 +434,9 @@ public final class HttpReceiver implements AutoCloseable {
             if (answerRetryAfter != null) {
                 long seconds = (answerRetryAfter.toMillis() + 999) / 1000;
                 exchange.getResponseHeaders().set("Retry-After", Long.toString(seconds));
+            }
+            if (answerLocation != null) {
+                exchange.getResponseHeaders().set("Location", answerLocation.toString());
             }
             byte[] response = answer / 100 == 2 ? new byte[0]
                     : (undecodable ? "body is not valid gzip" : "status " + answer + " as programmed")

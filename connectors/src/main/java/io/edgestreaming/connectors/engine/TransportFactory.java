@@ -1,5 +1,6 @@
 package io.edgestreaming.connectors.engine;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import java.io.Serializable;
@@ -19,5 +20,9 @@ public interface TransportFactory extends Serializable {
      */
     default void validate(Endpoint endpoint) {}
 
-    Transport create(DeliveryConfig delivery) throws Exception;
+    /**
+     * @param addresses allowed_networks: every connection to an endpoint host must pass it (resolved
+     *     again then, as DNS changes); a refused address is a destination failure, retried
+     */
+    Transport create(DeliveryConfig delivery, AddressPolicy addresses) throws Exception;
 }

@@ -1,5 +1,7 @@
 package io.edgestreaming.connectors.http;
 
+import io.edgestreaming.config.AddressPolicy;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
@@ -12,26 +14,24 @@ import io.edgestreaming.config.HttpEndpoint;
 import io.edgestreaming.config.Secret;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
@@ -59,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * credential). TLS certificates are
  * verified (JDK trust store, or only the CAs of {@code ca_bundle}); a certificate the client does not
  * trust is a retried failure, so fixing the server or the bundle within max_retry_duration loses nothing.
+ *
+ * <p>Addresses: the JDK client has no resolver hook, so before each request the URL's host is resolved
+ * and checked against allowed_networks ({@link AddressGuard}); a refused address is a retried failure
+ * and nothing is sent. The client then resolves the same name from the JVM's address cache
+ * ({@code networkaddress.cache.ttl}, 30 s by default, shared by the whole JVM), so the addresses checked
+ * are those it connects to unless the cache entry expires in the instant between. Redirects are never
+ * followed (a 3xx is a permanent refusal), so a server cannot send the client on to another address.
  */
 public final class HttpTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(HttpTransport.class);
@@ -70,11 +77,14 @@ public final class HttpTransport implements Transport {
     private static final int ERROR_BODY_BYTES = 200;
 
     private final Duration requestTimeout;
+    private final AddressGuard addresses;
     private final ExecutorService executor;
     private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
 
-    public HttpTransport(DeliveryConfig delivery) {
+    /** @param addresses the allowed_networks every request's host must pass */
+    public HttpTransport(DeliveryConfig delivery, AddressPolicy addresses) {
         this.requestTimeout = delivery.requestTimeout();
+        this.addresses = new AddressGuard(addresses, "HTTP");
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "http-delivery-" + n.incrementAndGet());
@@ -101,8 +111,8 @@ public final class HttpTransport implements Transport {
         }
 
         @Override
-        public Transport create(DeliveryConfig delivery) {
-            return new HttpTransport(delivery);
+        public Transport create(DeliveryConfig delivery, AddressPolicy addresses) {
+            return new HttpTransport(delivery, addresses);
         }
     }
 
@@ -138,9 +148,30 @@ public final class HttpTransport implements Transport {
             // Never echo the message: the JDK may quote a header value.
             return CompletableFuture.completedFuture(Outcome.permanent("request refused by the HTTP client (invalid header or URL)"));
         }
-        return client.sendAsync(request, HttpTransport::bodyHandler)
-                .orTimeout(requestTimeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .handle((response, error) -> error == null ? classify(response, http) : classify(error));
+        String host = http.url().getHost();
+        try {
+            // The lookup may block: on the client's executor, never on the task thread.
+            return CompletableFuture.supplyAsync(() -> addressRefusal(host), executor)
+                    .thenCompose(refused -> refused != null ? CompletableFuture.completedFuture(refused)
+                            : client.sendAsync(request, HttpTransport::bodyHandler)
+                                    .orTimeout(requestTimeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
+                                    .handle((response, error) -> error == null ? classify(response, http) : classify(error)));
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(Outcome.retry("HTTP transport closing"));
+        }
+    }
+
+    /** A retried outcome when {@code host} must not be connected to now, else null. */
+    private Outcome addressRefusal(String host) {
+        if (host == null) {
+            return null; // no host to check: the client refuses the URL itself
+        }
+        try {
+            String refused = addresses.refusal(host);
+            return refused == null ? null : Outcome.retry(refused);
+        } catch (UnknownHostException e) {
+            return Outcome.retry("host " + host + " does not resolve (" + e.getMessage() + ")");
+        }
     }
 
     HttpRequest request(StagedBlock block, HttpEndpoint http) {
@@ -321,46 +352,6 @@ public final class HttpTransport implements Transport {
             return HttpResponse.BodySubscribers.replacing(new byte[0]);
         }
         return new PrefixSubscriber(ERROR_BODY_BYTES);
-    }
-
-    /** Keeps the first {@code limit} bytes of a body and drains the rest. */
-    private static final class PrefixSubscriber implements HttpResponse.BodySubscriber<byte[]> {
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final byte[] prefix;
-        private int length;
-
-        PrefixSubscriber(int limit) {
-            this.prefix = new byte[limit];
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer buffer : items) {
-                int n = Math.min(buffer.remaining(), prefix.length - length);
-                buffer.get(prefix, length, n);
-                length += n;
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            result.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(java.util.Arrays.copyOf(prefix, length));
-        }
     }
 
     @Override

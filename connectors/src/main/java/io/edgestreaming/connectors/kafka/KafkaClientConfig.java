@@ -2,6 +2,8 @@ package io.edgestreaming.connectors.kafka;
 
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.KafkaEndpoint;
+import io.edgestreaming.connectors.AddressGuard;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -18,6 +20,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <p>Public for the command-line tool (job module), which checks and replays to a destination with the
  * very connection settings the job uses.
+ *
+ * <p>Addresses: every bootstrap server is resolved and checked against allowed_networks when a client's
+ * properties are made, i.e. right before each producer, consumer or admin client is created (a
+ * {@link BrokerAddressRefusedException} then). kafka-clients has no resolver hook: the addresses the
+ * brokers advertise in their metadata, which the client connects to next, and a bootstrap name that
+ * resolves differently later in a client's life are not checked. A network egress policy closes that gap.
  */
 public final class KafkaClientConfig {
     /** Client-side cap of one request; the broker's message.max.bytes decides what it accepts. */
@@ -26,9 +34,10 @@ public final class KafkaClientConfig {
 
     private KafkaClientConfig() {}
 
-    public static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+    public static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId,
+            AddressGuard addresses) {
         long wait = waitMillis(delivery);
-        Properties p = connection(endpoint, delivery, clientId);
+        Properties p = connection(endpoint, delivery, clientId, addresses);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -44,16 +53,16 @@ public final class KafkaClientConfig {
     }
 
     /** A consumer of the same cluster with the same credentials: reads a transaction's fate back. */
-    static Properties consumer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
-        Properties p = connection(endpoint, delivery, clientId + "-readback");
+    static Properties consumer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId, AddressGuard addresses) {
+        Properties p = connection(endpoint, delivery, clientId + "-readback", addresses);
         p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
         return p;
     }
 
     /** An admin client of the same cluster with the same credentials (topic checks of the command-line tool). */
-    public static Properties admin(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
-        Properties p = connection(endpoint, delivery, clientId);
+    public static Properties admin(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId, AddressGuard addresses) {
+        Properties p = connection(endpoint, delivery, clientId, addresses);
         p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
         p.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(waitMillis(delivery)));
         return p;
@@ -63,8 +72,10 @@ public final class KafkaClientConfig {
         return Math.max(1000, Math.min(delivery.requestTimeout().toMillis(), MAX_WAIT.toMillis()));
     }
 
-    /** Address, timeouts of connecting, TLS and SASL. */
-    private static Properties connection(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId) {
+    /** Address (checked), timeouts of connecting, TLS and SASL. */
+    private static Properties connection(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId,
+            AddressGuard addresses) {
+        checkBootstrapServers(endpoint, addresses);
         long wait = waitMillis(delivery);
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoint.bootstrapServers());
@@ -88,6 +99,28 @@ public final class KafkaClientConfig {
                     + "\" password=\"" + jaasEscape(sasl.password().reveal()) + "\";");
         }
         return p;
+    }
+
+    /**
+     * Every bootstrap server must resolve to allowed addresses only. One that does not resolve is left
+     * to the client, which fails on it as on any unreachable cluster.
+     */
+    static void checkBootstrapServers(KafkaEndpoint endpoint, AddressGuard addresses) {
+        for (String entry : endpoint.bootstrapServers().split(",")) {
+            String server = entry.trim();
+            int colon = server.lastIndexOf(':');
+            if (colon <= 0) {
+                continue;
+            }
+            try {
+                String refused = addresses.refusal(server.substring(0, colon));
+                if (refused != null) {
+                    throw new BrokerAddressRefusedException("bootstrap server " + server + ": " + refused);
+                }
+            } catch (UnknownHostException e) {
+                // kafka-clients resolves it again and reports it.
+            }
+        }
     }
 
     /** The endpoint's transaction timeout, 10 minutes when unset (below the brokers' default 15 min maximum). */

@@ -2,6 +2,7 @@ package io.edgestreaming.connectors.kafka;
 
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.KafkaEndpoint;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.internal.Backoff;
@@ -54,6 +55,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
 
     final String destinationId;
     private final DeliveryConfig delivery;
+    private final AddressGuard addresses;
     private final ScheduledExecutorService thread;
     private final ProducerPool producers;
     private final Backoff backoff;
@@ -92,12 +94,13 @@ final class KafkaDestinationWriter implements AutoCloseable {
     private String lastFailure;
     private long snapshotSeq;
 
-    KafkaDestinationWriter(String destinationId, KafkaEndpoint endpoint, DeliveryConfig delivery, String poolPrefix, int subtask,
-            String clientId, Counter unknownFates) {
+    KafkaDestinationWriter(String destinationId, KafkaEndpoint endpoint, DeliveryConfig delivery, AddressGuard addresses,
+            String poolPrefix, int subtask, String clientId, Counter unknownFates) {
         this.destinationId = destinationId;
         this.endpoint = endpoint;
         this.connection = endpoint == null ? null : WriterState.Connection.of(endpoint);
         this.delivery = delivery;
+        this.addresses = addresses;
         this.poolPrefix = poolPrefix;
         this.subtask = subtask;
         this.clientId = clientId;
@@ -117,7 +120,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
         executor.setKeepAliveTime(idleThread.toMillis(), TimeUnit.MILLISECONDS);
         executor.allowCoreThreadTimeOut(true);
         this.thread = executor;
-        this.producers = new ProducerPool(() -> KafkaClientConfig.producer(target(), delivery, clientId));
+        this.producers = new ProducerPool(() -> KafkaClientConfig.producer(target(), delivery, clientId, addresses));
         // The own pool may hold transactions of an earlier attempt of this job: aborted before first use.
         for (int slot = 0; slot < TransactionalIds.POOL_SIZE; slot++) {
             toAbort.add(TransactionalIds.id(poolPrefix, slot));
@@ -582,7 +585,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
                 t.ended = !committedNow;
             }
             fate = committedNow ? Fate.COMMITTED : t.anchor == null ? Fate.UNKNOWN
-                    : TransactionResolver.readBack(KafkaClientConfig.consumer(ep, delivery, clientId), t.anchor, wait(ep));
+                    : TransactionResolver.readBack(KafkaClientConfig.consumer(ep, delivery, clientId, addresses), t.anchor, wait(ep));
         } catch (RuntimeException e) {
             t.failures++;
             String reason = "commit of transaction " + t.transactionalId + " failed, retried: " + KafkaErrors.reason(e, ep);

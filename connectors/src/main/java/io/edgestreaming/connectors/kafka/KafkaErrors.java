@@ -41,7 +41,9 @@ public final class KafkaErrors {
         Throwable e = unwrap(error);
         String message = e.getMessage() == null ? "" : e.getMessage();
         String r;
-        if (e instanceof SslAuthenticationException) {
+        if (e instanceof BrokerAddressRefusedException) {
+            r = message;
+        } else if (e instanceof SslAuthenticationException) {
             r = "TLS handshake failed: " + message;
         } else if (e instanceof AuthenticationException) {
             r = "authentication failed" + (ep == null || ep.sasl() == null ? "" : " (SASL " + ep.sasl().mechanism() + ", user "

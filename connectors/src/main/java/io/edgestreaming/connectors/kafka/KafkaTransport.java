@@ -1,8 +1,10 @@
 package io.edgestreaming.connectors.kafka;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.KafkaEndpoint;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
@@ -56,6 +58,7 @@ public final class KafkaTransport implements Transport {
     private static final Set<String> COMPRESSIONS = Set.of("none", "gzip", "lz4", "zstd", "snappy");
 
     private final DeliveryConfig delivery;
+    private final AddressGuard addresses;
     private final Map<String, KafkaEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, KafkaDestinationWriter> writers = new LinkedHashMap<>();
     private TransportContext context;
@@ -65,8 +68,10 @@ public final class KafkaTransport implements Transport {
     /** Until {@link #restore} ran, writers wait: their recovery needs the restored state first. */
     private boolean awaitingRestore;
 
-    public KafkaTransport(DeliveryConfig delivery) {
+    /** @param addresses the allowed_networks each bootstrap server must pass when a client is created */
+    public KafkaTransport(DeliveryConfig delivery, AddressPolicy addresses) {
         this.delivery = delivery;
+        this.addresses = new AddressGuard(addresses, "Kafka");
     }
 
     /** Factory for {@code kafka} endpoints. */
@@ -92,8 +97,8 @@ public final class KafkaTransport implements Transport {
         }
 
         @Override
-        public Transport create(DeliveryConfig delivery) {
-            return new KafkaTransport(delivery);
+        public Transport create(DeliveryConfig delivery, AddressPolicy addresses) {
+            return new KafkaTransport(delivery, addresses);
         }
     }
 
@@ -331,7 +336,7 @@ public final class KafkaTransport implements Transport {
         if (w == null) {
             TransportContext c = context != null ? context : new TransportContext("nojob", 0, 1, 1, -1, List.of(),
                     new org.apache.flink.metrics.groups.UnregisteredMetricsGroup());
-            w = new KafkaDestinationWriter(destinationId, endpoint, delivery,
+            w = new KafkaDestinationWriter(destinationId, endpoint, delivery, addresses,
                     TransactionalIds.prefix(c.jobId(), destinationId, c.subtaskIndex()), c.subtaskIndex(),
                     "edge-streaming-" + TransactionalIds.hash(destinationId) + "-" + c.subtaskIndex(), unknownFates);
             writers.put(destinationId, w);

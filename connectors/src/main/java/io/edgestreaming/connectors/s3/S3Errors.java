@@ -1,5 +1,6 @@
 package io.edgestreaming.connectors.s3;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.Secret;
@@ -92,6 +93,9 @@ final class S3Errors {
             Throwable io = cause;
             while (io.getCause() != null && io != io.getCause()) {
                 io = io.getCause();
+                if (io instanceof AddressPolicy.RefusedException refused) {
+                    return Outcome.retry(refused.getMessage()); // the host is the only thing it names
+                }
                 if (io instanceof ConnectException) {
                     return Outcome.retry("S3 host unreachable: connection refused (" + clip(io.getMessage()) + ")");
                 }

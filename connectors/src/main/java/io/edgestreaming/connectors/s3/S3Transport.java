@@ -1,5 +1,7 @@
 package io.edgestreaming.connectors.s3;
 
+import io.edgestreaming.config.AddressPolicy;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
@@ -10,7 +12,9 @@ import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.Secret;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -25,6 +29,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -36,7 +42,8 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.ContentStreamProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.http.apache5.ProxyConfiguration;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -81,10 +88,16 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * checksums" beyond what an API requires (several S3-compatible stores refuse them). The client is
  * synchronous, so each destination has a small bounded pool of daemon threads and {@link #deliver}
  * only hands work to it: the task thread never waits on S3. When a PUT breaks off mid-request (a store
- * that refuses may answer before reading the body, and HttpURLConnection then reports only "Error
- * writing request body"; or a stale pooled connection), one body-less request to the bucket tells
- * which: the store's error code becomes the outcome, or, if the store answers fine, the PUT is made
- * once more at once.
+ * that refuses may answer before reading the body, and the client may then report only a failed
+ * write; or a stale pooled connection), one body-less request to the bucket tells which: the store's
+ * error code becomes the outcome, or, if the store answers fine, the PUT is made once more at once.
+ *
+ * <h2>Addresses</h2>
+ * The HTTP client is Apache HttpClient 5 ({@code apache5-client}) for its DNS hook: every connection
+ * resolves its host through allowed_networks ({@link AddressGuard}), so the address connected is the
+ * address checked, also for the virtual-hosted {@code <bucket>.s3...amazonaws.com} names that
+ * {@code host_url} does not show. A refused address fails the request before anything is sent, and is
+ * retried like an unreachable host. No proxy is used (a proxy would resolve the host itself, past the check).
  *
  * <h2>Errors</h2>
  * Retried (dead-lettered once {@code max_retry_duration} is over): 5xx, throttling, timeouts,
@@ -105,17 +118,20 @@ public final class S3Transport implements Transport {
     private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     private final Duration requestTimeout;
+    private final AddressGuard addresses;
     private final LongSupplier clock;
     private final Map<ClientKey, Destination> destinations = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public S3Transport(DeliveryConfig delivery) {
-        this(delivery, System::currentTimeMillis);
+    /** @param addresses the allowed_networks every connection's address must pass */
+    public S3Transport(DeliveryConfig delivery, AddressPolicy addresses) {
+        this(delivery, addresses, System::currentTimeMillis);
     }
 
     /** @param clock the wall clock that timestamps object names (tests pin it) */
-    S3Transport(DeliveryConfig delivery, LongSupplier clock) {
+    S3Transport(DeliveryConfig delivery, AddressPolicy addresses, LongSupplier clock) {
         this.requestTimeout = delivery.requestTimeout();
+        this.addresses = new AddressGuard(addresses, "S3");
         this.clock = clock;
     }
 
@@ -155,8 +171,8 @@ public final class S3Transport implements Transport {
         }
 
         @Override
-        public Transport create(DeliveryConfig delivery) {
-            return new S3Transport(delivery);
+        public Transport create(DeliveryConfig delivery, AddressPolicy addresses) {
+            return new S3Transport(delivery, addresses);
         }
     }
 
@@ -178,7 +194,7 @@ public final class S3Transport implements Transport {
         if (closed) {
             return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
         }
-        Destination destination = destinations.computeIfAbsent(ClientKey.of(s3), k -> new Destination(s3, requestTimeout));
+        Destination destination = destinations.computeIfAbsent(ClientKey.of(s3), k -> new Destination(s3, requestTimeout, addresses));
         try {
             return CompletableFuture.supplyAsync(() -> destination.put(block, s3), destination.executor)
                     // Belt and braces: the SDK's own call timeouts (PUT, probe, PUT) should fire first.
@@ -221,12 +237,14 @@ public final class S3Transport implements Transport {
         private static final AtomicInteger THREADS = new AtomicInteger();
         final ThreadPoolExecutor executor;
         private final Duration requestTimeout;
+        private final AddressGuard addresses;
         private final String description;
         private S3Client client;
         private boolean closed;
 
-        Destination(S3Endpoint s3, Duration requestTimeout) {
+        Destination(S3Endpoint s3, Duration requestTimeout, AddressGuard addresses) {
             this.requestTimeout = requestTimeout;
+            this.addresses = addresses;
             this.description = s3.describe();
             this.executor = new ThreadPoolExecutor(THREADS_PER_DESTINATION, THREADS_PER_DESTINATION, 30, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), r -> {
@@ -259,8 +277,8 @@ public final class S3Transport implements Transport {
                     throw e;
                 }
                 probe(c, s3, e);
-                // The store answers: the PUT met a stale pooled connection (HttpURLConnection keeps them
-                // JVM-wide) or a blip. Once more now; same key, same bytes, so a repeat is harmless.
+                // The store answers: the PUT met a stale pooled connection or a blip. Once more now; same
+                // key, same bytes, so a repeat is harmless.
                 c.putObject(request, body);
             }
             return Outcome.delivered();
@@ -268,8 +286,8 @@ public final class S3Transport implements Transport {
 
         /**
          * A store that refuses a PUT (missing bucket, bad signature) may answer and close the connection
-         * before reading the body; HttpURLConnection then reports only "Error writing request body" and
-         * the store's error code is lost. A body-less request to the bucket recovers it (thrown, so the
+         * before reading the body; the client may then report only a failed write and the store's error
+         * code is lost. A body-less request to the bucket recovers it (thrown, so the
          * reason names the real problem); if that request succeeds, the store is fine.
          */
         private static void probe(S3Client c, S3Endpoint s3, SdkClientException putFailure) {
@@ -289,7 +307,7 @@ public final class S3Transport implements Transport {
                 return null;
             }
             if (client == null) {
-                client = build(s3, requestTimeout);
+                client = build(s3, requestTimeout, addresses);
                 LOG.info("S3 client for {} (region {}, {} addressing)", description, s3.region(),
                         pathStyle(s3) ? "path-style" : "virtual-hosted");
             }
@@ -310,22 +328,29 @@ public final class S3Transport implements Transport {
      * A client for the endpoint exactly as deliveries use it (addressing, signing, timeouts, no SDK retries),
      * for the command-line tool's checks; the caller closes it.
      */
-    public static S3Client newClient(S3Endpoint s3, Duration requestTimeout) {
-        return build(s3, requestTimeout);
+    public static S3Client newClient(S3Endpoint s3, Duration requestTimeout, AddressPolicy addresses) {
+        return build(s3, requestTimeout, new AddressGuard(addresses, "S3"));
     }
 
-    static S3Client build(S3Endpoint s3, Duration requestTimeout) {
+    static S3Client build(S3Endpoint s3, Duration requestTimeout, AddressGuard addresses) {
         Duration connect = requestTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? requestTimeout : MAX_CONNECT_TIMEOUT;
         return S3Client.builder()
                 .endpointOverride(s3.hostUrl())
                 .region(Region.of(s3.region()))
                 .forcePathStyle(pathStyle(s3))
-                // HttpURLConnection mishandles an early refusal of "Expect: 100-continue" (the store's
-                // error code is lost as "Error writing request body"); blocks are small, send them whole.
+                // Some stores mishandle an early refusal of "Expect: 100-continue" (the error code is lost
+                // as a failed write); blocks are small, send them whole.
                 .serviceConfiguration(c -> c.expectContinueEnabled(false))
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(s3.accessKey(), s3.secretKey().reveal())))
-                .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(connect).socketTimeout(requestTimeout).build())
+                .httpClient(Apache5HttpClient.builder()
+                        .connectionTimeout(connect)
+                        .socketTimeout(requestTimeout)
+                        .expectContinueEnabled(false)
+                        .dnsResolver(new CheckedDns(addresses))
+                        .proxyConfiguration(ProxyConfiguration.builder()
+                                .useSystemPropertyValues(false).useEnvironmentVariableValues(false).build())
+                        .build())
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(o -> o
@@ -333,6 +358,19 @@ public final class S3Transport implements Transport {
                         .apiCallTimeout(requestTimeout)
                         .apiCallAttemptTimeout(requestTimeout))
                 .build();
+    }
+
+    /** Apache HttpClient's resolver, through allowed_networks: the addresses it connects to are checked ones. */
+    private record CheckedDns(AddressGuard addresses) implements DnsResolver {
+        @Override
+        public InetAddress[] resolve(String host) throws UnknownHostException {
+            return addresses.resolve(host);
+        }
+
+        @Override
+        public String resolveCanonicalHostname(String host) throws UnknownHostException {
+            return SystemDefaultDnsResolver.INSTANCE.resolveCanonicalHostname(host);
+        }
     }
 
     /** Path-style for custom hosts; AWS prefers virtual-hosted, which TLS allows only for dot-free bucket names. */

@@ -11,6 +11,7 @@ import static io.edgestreaming.connectors.kafka.KafkaFixtures.readNow;
 import static io.edgestreaming.connectors.kafka.KafkaFixtures.recordMessages;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.connectors.Block;
@@ -137,6 +138,47 @@ class KafkaDeliveryITCase {
     private static long writerThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().startsWith("kafka-delivery-")).count();
+    }
+
+    /**
+     * A cluster whose bootstrap address passed at load but is refused when a client is to be made (DNS
+     * changed, allowed_networks narrowed): no client is created, the destination is failing and its blocks
+     * wait (not dead-lettered); once the address is allowed again they arrive exactly once.
+     */
+    @Test
+    void aBootstrapServerAtARefusedAddressGetsNoClientAndItsBlocksWaitUntilAllowed() throws Exception {
+        String topic = topic(clusterA, 1);
+        KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.RECORD, "none");
+        List<Block> blocks = List.of(block(1, "example.com", 0, 2), block(1, "example.com", 1, 3));
+        OperatorSubtaskState checkpoint;
+        try (io.edgestreaming.connectors.LogCapture log = io.edgestreaming.connectors.LogCapture.open()) {
+            try (DeliveryHarness h = DeliveryHarness.open(job(deadLetters, delivery(), AddressPolicy.PUBLIC_ONLY,
+                    stream(1, endpoint)), new KafkaTransport.Factory(), null)) {
+                blocks.forEach(b -> process(h, b));
+                checkpoint = h.snapshot(1);
+                h.complete(1);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (h.retries(endpoint.destinationId()) < 2 && System.nanoTime() < deadline) {
+                    h.runMailsFor(Duration.ofMillis(100));
+                    h.advance(Duration.ofMillis(500));
+                }
+                assertThat(h.retries(endpoint.destinationId())).as("failing and retried").isGreaterThanOrEqualTo(2);
+                assertThat(h.pending()).as("its blocks wait").isEqualTo(2);
+            }
+            assertThat(readNow(clusterA, topic)).isEmpty();
+            assertThat(io.edgestreaming.connectors.Fixtures.manifests(deadLetters)).as("nothing dead-lettered").isEmpty();
+            String refusal = "bootstrap server " + endpoint.bootstrapServers() + ": address refused: host ";
+            assertThat(log.matching("Kafka destination", "not writable", refusal)).as("one warning").hasSize(1);
+            assertThat(log.matching("Kafka: connections to host", "refused by the address policy")).hasSize(1);
+        }
+
+        try (DeliveryHarness h = DeliveryHarness.open(job(deadLetters, delivery(), stream(1, endpoint)),
+                new KafkaTransport.Factory(), checkpoint)) {
+            assertThat(checkpointUntilDelivered(h, 2)).isTrue();
+        }
+        List<String> expected = new ArrayList<>(recordMessages(blocks.get(0)));
+        expected.addAll(recordMessages(blocks.get(1)));
+        assertThat(read(clusterA, topic, expected.size())).containsExactlyElementsOf(expected);
     }
 
     @Test

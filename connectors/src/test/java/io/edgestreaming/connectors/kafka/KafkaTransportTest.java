@@ -4,9 +4,11 @@ import static io.edgestreaming.connectors.Fixtures.block;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.config.Secret;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
 class KafkaTransportTest {
     private static final DeliveryConfig DELIVERY = new DeliveryConfig(Duration.ofSeconds(20), Duration.ofMillis(100),
             Duration.ofSeconds(60), Duration.ofMinutes(10), 1000, 1L << 26);
+    private static final AddressGuard PUBLIC_HOSTS = new AddressGuard(AddressPolicy.PUBLIC_ONLY, "Kafka");
 
     private static KafkaEndpoint endpoint(boolean tls, KafkaEndpoint.Sasl sasl, String ca, KafkaEndpoint.MessageFormat format) {
         return new KafkaEndpoint("b1:9092,b2:9092", "events", tls, sasl, ca, format, "zstd", null);
@@ -114,33 +117,53 @@ class KafkaTransportTest {
 
     @Test
     void clientSettingsFollowTheEndpointAndBoundEveryWait() {
-        Properties plain = KafkaClientConfig.producer(endpoint(false, null, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c");
+        Properties plain = KafkaClientConfig.producer(endpoint(false, null, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c", PUBLIC_HOSTS);
         assertThat(plain.getProperty("security.protocol")).isEqualTo("PLAINTEXT");
         assertThat(plain.getProperty("transaction.timeout.ms")).isEqualTo("600000");
         assertThat(plain.getProperty("compression.type")).isEqualTo("zstd");
         assertThat(plain.getProperty("max.block.ms")).isEqualTo("20000");
         assertThat(plain.getProperty("enable.idempotence")).isEqualTo("true");
 
-        Properties tls = KafkaClientConfig.producer(endpoint(true, null, "/etc/ca.pem", KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c");
+        Properties tls = KafkaClientConfig.producer(endpoint(true, null, "/etc/ca.pem", KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c", PUBLIC_HOSTS);
         assertThat(tls.getProperty("security.protocol")).isEqualTo("SSL");
         assertThat(tls.getProperty("ssl.truststore.type")).isEqualTo("PEM");
         assertThat(tls.getProperty("ssl.truststore.location")).isEqualTo("/etc/ca.pem");
 
         KafkaEndpoint.Sasl sasl = new KafkaEndpoint.Sasl("SCRAM-SHA-512", "u\"ser", Secret.of("p\"ass"));
-        Properties scram = KafkaClientConfig.producer(endpoint(true, sasl, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c");
+        Properties scram = KafkaClientConfig.producer(endpoint(true, sasl, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c", PUBLIC_HOSTS);
         assertThat(scram.getProperty("security.protocol")).isEqualTo("SASL_SSL");
         assertThat(scram.getProperty("sasl.mechanism")).isEqualTo("SCRAM-SHA-512");
         assertThat(scram.getProperty("sasl.jaas.config")).startsWith("org.apache.kafka.common.security.scram.ScramLoginModule required")
                 .contains("username=\"u\\\"ser\"").contains("password=\"p\\\"ass\"");
         KafkaEndpoint.Sasl plainSasl = new KafkaEndpoint.Sasl("PLAIN", "u", Secret.of("p"));
-        assertThat(KafkaClientConfig.producer(endpoint(false, plainSasl, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c")
+        assertThat(KafkaClientConfig.producer(endpoint(false, plainSasl, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c", PUBLIC_HOSTS)
                 .getProperty("sasl.jaas.config")).startsWith("org.apache.kafka.common.security.plain.PlainLoginModule");
+    }
+
+    @Test
+    void noClientIsConfiguredForABootstrapServerAtARefusedAddress() {
+        KafkaEndpoint.Sasl sasl = new KafkaEndpoint.Sasl("PLAIN", "edge", Secret.of("sasl-password-never-shown"));
+        KafkaEndpoint internal = new KafkaEndpoint("b1:9092,127.0.0.1:9093", "events", false, sasl, null,
+                KafkaEndpoint.MessageFormat.RECORD, "none", null);
+        for (java.util.function.Supplier<Properties> client : List.<java.util.function.Supplier<Properties>>of(
+                () -> KafkaClientConfig.producer(internal, DELIVERY, "c", PUBLIC_HOSTS),
+                () -> KafkaClientConfig.consumer(internal, DELIVERY, "c", PUBLIC_HOSTS),
+                () -> KafkaClientConfig.admin(internal, DELIVERY, "c", PUBLIC_HOSTS))) {
+            assertThatThrownBy(client::get).isInstanceOfSatisfying(BrokerAddressRefusedException.class, e -> {
+                assertThat(e).hasMessage("bootstrap server 127.0.0.1:9093: address refused: host 127.0.0.1 is a loopback"
+                        + " address; allow it in allowed_networks to use it");
+                assertThat(KafkaErrors.reason(e, internal)).isEqualTo(e.getMessage());
+            });
+        }
+        AddressGuard loopback = new AddressGuard(AddressPolicy.allowing("127.0.0.0/8"), "Kafka");
+        assertThat(KafkaClientConfig.producer(internal, DELIVERY, "c", loopback).getProperty("bootstrap.servers"))
+                .isEqualTo("b1:9092,127.0.0.1:9093");
     }
 
     @Test
     void recordFormatIsOneMessagePerRecordAndBlockFormatOnePerBlockAllWithHeaders() {
         Block b = block(7, "a.example.com", 3, 3);
-        KafkaTransport transport = new KafkaTransport(DELIVERY);
+        KafkaTransport transport = new KafkaTransport(DELIVERY, AddressPolicy.PUBLIC_ONLY);
         KafkaEndpoint records = endpoint(false, null, null, KafkaEndpoint.MessageFormat.RECORD);
         Prepared prepared = transport.prepare(b, records);
         assertThat(prepared.deliveryKey()).startsWith("7/a.example.com/3:");

@@ -5,8 +5,10 @@ import static io.edgestreaming.connectors.Fixtures.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.DeliveryTopology;
+import io.edgestreaming.connectors.Fixtures;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
@@ -33,7 +35,7 @@ class S3TransportTest {
     @Test
     void prepareFixesNameAndBodyOnceAndGzipsWhenAsked() throws Exception {
         Block block = block(7, "example.com", 3, 50);
-        try (S3Transport transport = new S3Transport(delivery(), () -> 1622575860091L)) {
+        try (S3Transport transport = new S3Transport(delivery(), Fixtures.LOOPBACK, () -> 1622575860091L)) {
             Prepared plain = transport.prepare(block, endpoint(URI.create("http://127.0.0.1:1"), "plain/text", "waf_logs"));
             assertThat(plain.payload()).isEqualTo(block.records());
             assertThat(plain.contentEncoding()).isEqualTo(Prepared.IDENTITY);
@@ -113,9 +115,49 @@ class S3TransportTest {
         }
     }
 
+    @Test
+    void everyConnectionGoesThroughTheAddressPolicyAtTheDnsHook() throws Exception {
+        try (EmbeddedS3 s3 = EmbeddedS3.start("access", SECRET);
+                ServerSocket tripwire = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            s3.createBucket("logs");
+            S3Endpoint store = new S3Endpoint(s3.endpoint(), "logs", EmbeddedS3.REGION, "access", Secret.of(SECRET), "x",
+                    "text/plain", S3Endpoint.KeyLayout.AZION);
+            Outcome refused = deliverOnce(store, AddressPolicy.PUBLIC_ONLY);
+            assertThat(refused.kind()).as("a destination failure, retried").isEqualTo(Outcome.Kind.RETRY);
+            assertThat(refused.reason()).isEqualTo("address refused: host 127.0.0.1 is a loopback address; allow it in"
+                    + " allowed_networks to use it");
+            assertThat(s3.listKeys("logs")).isEmpty();
+
+            // A name is resolved by the hook too, before any connection.
+            java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+            Thread acceptor = new Thread(() -> {
+                while (!tripwire.isClosed()) {
+                    try (java.net.Socket socket = tripwire.accept()) {
+                        connections.incrementAndGet();
+                    } catch (java.io.IOException closed) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            Outcome byName = deliverOnce(endpoint(URI.create("http://localhost:" + tripwire.getLocalPort()), "plain/text", "x"),
+                    AddressPolicy.PUBLIC_ONLY);
+            assertThat(byName.reason()).startsWith("address refused: host localhost resolves to ").doesNotContain(SECRET);
+            assertThat(connections.get()).isZero();
+
+            assertThat(deliverOnce(store, Fixtures.LOOPBACK).kind()).isEqualTo(Outcome.Kind.DELIVERED);
+            assertThat(s3.listKeys("logs")).hasSize(1);
+        }
+    }
+
     private static Outcome deliverOnce(S3Endpoint endpoint) throws Exception {
+        return deliverOnce(endpoint, Fixtures.LOOPBACK);
+    }
+
+    private static Outcome deliverOnce(S3Endpoint endpoint, AddressPolicy addresses) throws Exception {
         Block block = block(1, "example.com", 0, 2);
-        try (S3Transport transport = new S3Transport(delivery())) {
+        try (S3Transport transport = new S3Transport(delivery(), addresses)) {
             Prepared p = transport.prepare(block, endpoint);
             StagedBlock staged = new StagedBlock(1, block.dataSource(), block.domain(), 0, block.recordCount(),
                     endpoint.destinationId(), p.payload(), p.deliveryKey(), p.contentEncoding());

@@ -246,6 +246,7 @@ class EdgeStreamingJobOnStandaloneClusterITCase {
                   max_backoff: 1s
                   max_retry_duration: 10m
                 checkpoint_interval: 1s
+                allowed_networks: ["127.0.0.0/8", "::1/128"]
                 streams:
                   - id: 1
                     name: c1-http

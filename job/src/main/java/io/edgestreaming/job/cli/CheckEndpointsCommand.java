@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
                         + "then removes it.",
                 "kafka: the topic exists and may be written (ACLs); a transaction is begun and aborted (transactional id "
                         + "edge-streaming-check-...), which proves TLS, SASL and the id's ACL. Nothing is written.",
+                "Every endpoint host must pass allowed_networks, at load and again when it is connected to, as in the job.",
                 "Each check waits at most delivery.request_timeout; different endpoints are checked in parallel. Prints "
                         + "stream, destination (secrets redacted), result, time and the exact reason of a failure.",
                 "Exit codes: 0 every endpoint passed, 1 a check failed or the configuration is invalid, 2 usage."})
@@ -76,7 +77,7 @@ final class CheckEndpointsCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        try (EndpointChecks checks = new EndpointChecks(job.delivery())) {
+        try (EndpointChecks checks = new EndpointChecks(job.delivery(), job.addressPolicy())) {
             List<Future<EndpointChecks.Result>> futures = new ArrayList<>();
             for (StreamConfig s : selected) {
                 futures.add(pool.submit(() -> checks.check(s)));

@@ -31,10 +31,10 @@ final class Configs {
 
     private Configs() {}
 
-    /** The configuration, or empty after printing every problem to {@code err}. */
+    /** The configuration, or empty after printing every problem to {@code err} (warnings go there too). */
     static Optional<JobConfig> load(Path file, Function<String, String> env, PrintWriter err) {
         try {
-            JobConfig config = ConfigLoader.load(file, env);
+            JobConfig config = ConfigLoader.load(file, env, w -> err.println(file + ": warning: " + w));
             List<String> problems = endpointProblems(config);
             if (problems.isEmpty()) {
                 return Optional.of(config);

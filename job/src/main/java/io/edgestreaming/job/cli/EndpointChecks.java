@@ -1,11 +1,13 @@
 package io.edgestreaming.job.cli;
 
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.HttpEndpoint;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
@@ -31,7 +33,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  *   <li>S3: a probe object under the prefix written as the job writes objects, then removed.
  *   <li>Kafka: the topic exists and may be written, and a transaction is begun and aborted.
  * </ul>
- * Every answer is awaited at most {@code request_timeout}.
+ * Every answer is awaited at most {@code request_timeout}. Every connection passes allowed_networks as
+ * the job's own do: a refused address fails the check and nothing is sent.
  */
 final class EndpointChecks implements AutoCloseable {
     static final String PROBE_DOMAIN = "edge-streaming-probe";
@@ -40,15 +43,19 @@ final class EndpointChecks implements AutoCloseable {
     record Result(boolean ok, String detail, Duration took) {}
 
     private final DeliveryConfig delivery;
+    private final AddressPolicy addresses;
+    private final AddressGuard kafkaAddresses;
     private final Duration timeout;
     private final HttpTransport http;
     private final S3Transport s3;
 
-    EndpointChecks(DeliveryConfig delivery) {
+    EndpointChecks(DeliveryConfig delivery, AddressPolicy addresses) {
         this.delivery = delivery;
+        this.addresses = addresses;
+        this.kafkaAddresses = new AddressGuard(addresses, "Kafka");
         this.timeout = delivery.requestTimeout();
-        this.http = new HttpTransport(delivery);
-        this.s3 = new S3Transport(delivery);
+        this.http = new HttpTransport(delivery, addresses);
+        this.s3 = new S3Transport(delivery, addresses);
     }
 
     Result check(StreamConfig stream) {
@@ -100,7 +107,7 @@ final class EndpointChecks implements AutoCloseable {
         if (outcome.kind() != Outcome.Kind.DELIVERED) {
             return new Result(false, outcome.reason(), null);
         }
-        try (S3Client client = S3Transport.newClient(endpoint, timeout)) {
+        try (S3Client client = S3Transport.newClient(endpoint, timeout, addresses)) {
             client.deleteObject(b -> b.bucket(endpoint.bucketName()).key(key));
         } catch (AwsServiceException e) {
             String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
@@ -128,7 +135,7 @@ final class EndpointChecks implements AutoCloseable {
 
     private Result kafka(StreamConfig stream, KafkaEndpoint endpoint) throws InterruptedException {
         long start = System.nanoTime();
-        try (KafkaDestination destination = new KafkaDestination(endpoint, delivery, "check", Long.toString(stream.id()))) {
+        try (KafkaDestination destination = new KafkaDestination(endpoint, delivery, kafkaAddresses, "check", Long.toString(stream.id()))) {
             String problem = destination.topicProblem();
             if (problem != null) {
                 return new Result(false, problem, null);

@@ -2,7 +2,9 @@ package io.edgestreaming.job.cli;
 
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.KafkaEndpoint;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.engine.StagedBlock;
+import io.edgestreaming.connectors.kafka.BrokerAddressRefusedException;
 import io.edgestreaming.connectors.kafka.KafkaClientConfig;
 import io.edgestreaming.connectors.kafka.KafkaErrors;
 import io.edgestreaming.connectors.kafka.KafkaMessages;
@@ -39,6 +41,7 @@ final class KafkaDestination implements AutoCloseable {
     private static final String CLIENT_ID = "edge-streaming-cli";
     private final KafkaEndpoint endpoint;
     private final DeliveryConfig delivery;
+    private final AddressGuard addresses;
     private final String transactionalId;
     private final long waitMillis;
     private long producerWaitMillis;
@@ -49,9 +52,10 @@ final class KafkaDestination implements AutoCloseable {
      * @param role {@code check} or {@code replay}: part of the transactional id
      * @param scope what else makes the id unique (two checks of one destination run at the same time)
      */
-    KafkaDestination(KafkaEndpoint endpoint, DeliveryConfig delivery, String role, String scope) {
+    KafkaDestination(KafkaEndpoint endpoint, DeliveryConfig delivery, AddressGuard addresses, String role, String scope) {
         this.endpoint = endpoint;
         this.delivery = delivery;
+        this.addresses = addresses;
         this.transactionalId = "edge-streaming-" + role + "-" + digest(endpoint.destinationId() + "|" + scope);
         this.waitMillis = Math.max(1000, Math.min(delivery.requestTimeout().toMillis(), 30_000));
         this.producerWaitMillis = waitMillis;
@@ -73,7 +77,12 @@ final class KafkaDestination implements AutoCloseable {
     /** Null when the topic exists and this user may write to it; otherwise why not. */
     String topicProblem() throws InterruptedException {
         String topic = endpoint.kafkaTopic();
-        Properties props = KafkaClientConfig.admin(endpoint, delivery, CLIENT_ID);
+        Properties props;
+        try {
+            props = KafkaClientConfig.admin(endpoint, delivery, CLIENT_ID, addresses);
+        } catch (BrokerAddressRefusedException e) {
+            return e.getMessage();
+        }
         Admin admin = Admin.create(props);
         try {
             DescribeTopicsOptions options = new DescribeTopicsOptions().includeAuthorizedOperations(true)
@@ -132,7 +141,7 @@ final class KafkaDestination implements AutoCloseable {
 
     private KafkaProducer<byte[], byte[]> producer() {
         if (producer == null) {
-            Properties props = KafkaClientConfig.producer(endpoint, delivery, CLIENT_ID);
+            Properties props = KafkaClientConfig.producer(endpoint, delivery, CLIENT_ID, addresses);
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(producerWaitMillis));
             KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props);

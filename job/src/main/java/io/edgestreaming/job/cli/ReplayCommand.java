@@ -73,7 +73,7 @@ final class ReplayCommand implements Callable<Integer> {
         if (opened.isEmpty()) {
             return EdgeStreamingCli.PROBLEMS;
         }
-        try (BlockStore s = opened.get(); Replayer replayer = new Replayer(job.delivery(), s)) {
+        try (BlockStore s = opened.get(); Replayer replayer = new Replayer(job.delivery(), job.addressPolicy(), s)) {
             DeadLetters.Scan scan = DeadLetters.scan(s, selection, err);
             List<DeadLetterEntry> todo = new ArrayList<>();
             int skipped = 0;

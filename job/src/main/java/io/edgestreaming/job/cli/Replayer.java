@@ -2,12 +2,14 @@ package io.edgestreaming.job.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.HttpEndpoint;
 import io.edgestreaming.config.KafkaEndpoint;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.connectors.AddressGuard;
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
@@ -41,14 +43,19 @@ final class Replayer implements AutoCloseable {
     }
 
     private final DeliveryConfig delivery;
+    private final AddressPolicy addresses;
+    private final AddressGuard kafkaAddresses;
     private final BlockStore store;
     private HttpTransport http;
     private S3Transport s3;
     private final Map<String, KafkaDestination> kafka = new HashMap<>();
     private final Map<String, String> topicProblems = new HashMap<>();
 
-    Replayer(DeliveryConfig delivery, BlockStore store) {
+    /** @param addresses allowed_networks, which replays pass as the job's deliveries do */
+    Replayer(DeliveryConfig delivery, AddressPolicy addresses, BlockStore store) {
         this.delivery = delivery;
+        this.addresses = addresses;
+        this.kafkaAddresses = new AddressGuard(addresses, "Kafka");
         this.store = store;
     }
 
@@ -120,7 +127,7 @@ final class Replayer implements AutoCloseable {
 
     private void sendToKafka(StagedBlock block, KafkaEndpoint endpoint) throws Refused, InterruptedException {
         String id = endpoint.destinationId();
-        KafkaDestination destination = kafka.computeIfAbsent(id, k -> new KafkaDestination(endpoint, delivery, "replay", ""));
+        KafkaDestination destination = kafka.computeIfAbsent(id, k -> new KafkaDestination(endpoint, delivery, kafkaAddresses, "replay", ""));
         if (!topicProblems.containsKey(id)) {
             topicProblems.put(id, destination.topicProblem());
         }
@@ -139,14 +146,14 @@ final class Replayer implements AutoCloseable {
 
     private HttpTransport http() {
         if (http == null) {
-            http = new HttpTransport(delivery);
+            http = new HttpTransport(delivery, addresses);
         }
         return http;
     }
 
     private S3Transport s3() {
         if (s3 == null) {
-            s3 = new S3Transport(delivery);
+            s3 = new S3Transport(delivery, addresses);
         }
         return s3;
     }

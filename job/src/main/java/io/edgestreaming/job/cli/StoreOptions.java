@@ -14,7 +14,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -75,7 +75,7 @@ final class StoreOptions {
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(region == null ? "us-east-1" : region))
                 .credentialsProvider(credentials(env))
-                .httpClient(UrlConnectionHttpClient.builder()
+                .httpClient(Apache5HttpClient.builder()
                         .connectionTimeout(Duration.ofSeconds(10)).socketTimeout(Duration.ofSeconds(60)).build())
                 // As the job's S3 client: several S3-compatible stores refuse the SDK's newer checksums.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)

@@ -17,7 +17,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = {"Checks a configuration as the job does at start and lists every problem at once, each at its path. "
-                + "Nothing is connected (see check-endpoints for that); $${env:NAME} and $${file:PATH} references are resolved.",
+                + "Nothing is connected (see check-endpoints for that); $${env:NAME} and $${file:PATH} references are resolved, "
+                + "and every endpoint host is looked up: an address that allowed_networks does not allow is a problem, a "
+                + "host that does not resolve a warning.",
                 "Exit codes: 0 valid, 1 problems found, 2 usage."})
 final class ValidateCommand implements Callable<Integer> {
     @Spec
@@ -31,8 +33,9 @@ final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         JobConfig job;
         List<String> problems;
+        List<String> warnings = new java.util.ArrayList<>();
         try {
-            job = ConfigLoader.load(config, EdgeStreamingCli.of(spec).env());
+            job = ConfigLoader.load(config, EdgeStreamingCli.of(spec).env(), warnings::add);
             problems = Configs.endpointProblems(job);
         } catch (ConfigException e) {
             job = null;
@@ -52,6 +55,9 @@ final class ValidateCommand implements Callable<Integer> {
                 + (byType.isEmpty() ? "none" : byType.toString().replaceAll("[{}]", "")));
         out.println("  dead letters: events to topic " + job.deadLetter().eventsTopic() + ", blocks to "
                 + job.deadLetter().blocksPath());
+        out.println("  allowed_networks: " + (job.addressPolicy().allowedNetworks().isEmpty() ? "none (public addresses only)"
+                : job.addressPolicy().allowedNetworks().toString().replaceAll("[\\[\\]]", "")));
+        warnings.forEach(w -> out.println("  warning: " + w));
         return EdgeStreamingCli.OK;
     }
 }

@@ -131,6 +131,38 @@ class CheckEndpointsITCase {
     }
 
     @Test
+    void internalAddressesAreRefusedUnlessAllowedAndNothingIsConnected() throws Exception {
+        int before = good.requests().size();
+        Path f = dir.resolve("public-only.yaml");
+        Files.writeString(f, Files.readString(config()).replace(Cli.LOOPBACK, ""));
+        Cli.Run run = Cli.run(ENV, "check-endpoints", "--config", f.toString());
+        assertThat(run.code()).as("%s", run).isEqualTo(1);
+        assertThat(run.err()).contains("6 configuration problem(s)")
+                .contains("streams[0].endpoint.url: stream 1: host 127.0.0.1 is a loopback address; allow it in allowed_networks")
+                .contains("streams[2].endpoint.host_url: stream 3: host 127.0.0.1 is a loopback address")
+                .contains("streams[4].endpoint.bootstrap_servers: stream 5: broker " + kafka.bootstrapServers());
+        assertThat(run.all()).doesNotContain(TOKEN).doesNotContain(S3_SECRET);
+        assertThat(good.requests()).hasSize(before);
+    }
+
+    /** The checks connect as the job does: an address refused when they run (DNS changed) is not connected to. */
+    @Test
+    void theChecksPassTheAddressPolicyWhenTheyConnect() throws Exception {
+        int before = good.requests().size();
+        io.edgestreaming.config.JobConfig job = io.edgestreaming.config.ConfigLoader.load(config(), ENV::get);
+        try (EndpointChecks checks = new EndpointChecks(job.delivery(), io.edgestreaming.config.AddressPolicy.PUBLIC_ONLY)) {
+            for (int i : new int[] {0, 2, 4}) {
+                EndpointChecks.Result r = checks.check(job.streams().get(i));
+                assertThat(r.ok()).as("%s", r).isFalse();
+                assertThat(r.detail()).containsPattern("address refused: host (127\\.0\\.0\\.1 is|localhost resolves to"
+                        + " 127\\.0\\.0\\.1,) a loopback address");
+            }
+        }
+        assertThat(good.requests()).hasSize(before);
+        assertThat(s3.listKeysSettled("logs")).isEmpty();
+    }
+
+    @Test
     void aCheckWaitsNoLongerThanTheRequestTimeout() throws Exception {
         try (HttpReceiver slow = HttpReceiver.start()) {
             slow.delay(java.time.Duration.ofSeconds(30));

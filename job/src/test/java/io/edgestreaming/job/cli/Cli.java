@@ -47,8 +47,16 @@ final class Cli {
                   blocks_path: %s
                 delivery:
                   request_timeout: 5s
-                streams:
-                """.formatted(blocksPath);
+                %sstreams:
+                """.formatted(blocksPath, LOOPBACK);
+    }
+
+    /** The test servers listen on loopback, which endpoints may reach only when allowed. */
+    static final String LOOPBACK = "allowed_networks: [\"127.0.0.0/8\", \"::1/128\"]\n";
+
+    /** {@link #head} without allowed_networks: endpoints may reach public addresses only. */
+    static String publicOnlyHead(String blocksPath) {
+        return head(blocksPath).replace(LOOPBACK, "");
     }
 
     /** A stream of client c1 on every domain, with the given endpoint lines (indented by the caller's text). */

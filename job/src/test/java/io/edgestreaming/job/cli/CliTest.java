@@ -86,6 +86,24 @@ class CliTest {
     }
 
     @Test
+    void validateRefusesAnInternalAddressAndWarnsOfAHostThatDoesNotResolve() throws Exception {
+        Path refused = write(Cli.publicOnlyHead("file:///tmp/dl")
+                + Cli.stream(1, "endpoint_type: standard\nurl: http://169.254.169.254/latest/meta-data/\n")
+                + Cli.stream(2, "endpoint_type: standard\nurl: https://collector.invalid/in\n"));
+        Cli.Run run = Cli.run("validate", "--config", refused.toString());
+        assertThat(run.code()).as("%s", run).isEqualTo(1);
+        assertThat(run.out()).contains("1 configuration problem(s)").contains("streams[0].endpoint.url: stream 1: host"
+                + " 169.254.169.254 is a link-local / cloud metadata address");
+
+        Path unresolved = write(Cli.publicOnlyHead("file:///tmp/dl")
+                + Cli.stream(2, "endpoint_type: standard\nurl: https://collector.invalid/in\n"));
+        run = Cli.run("validate", "--config", unresolved.toString());
+        assertThat(run.code()).as("%s", run).isZero();
+        assertThat(run.out()).contains("allowed_networks: none (public addresses only)")
+                .contains("warning: streams[0].endpoint.url: stream 2: host collector.invalid does not resolve now");
+    }
+
+    @Test
     void validateOfAMissingFileIsAProblem() {
         Cli.Run run = Cli.run("validate", "--config", dir.resolve("nope.yaml").toString());
         assertThat(run.code()).isEqualTo(1);

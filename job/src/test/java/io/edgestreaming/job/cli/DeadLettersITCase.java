@@ -105,8 +105,8 @@ class DeadLettersITCase {
         Files.writeString(config, yaml);
         job = ConfigLoader.load(config, env()::get);
 
-        HttpTransport http = new HttpTransport(job.delivery());
-        S3Transport s3Transport = new S3Transport(job.delivery());
+        HttpTransport http = new HttpTransport(job.delivery(), job.addressPolicy());
+        S3Transport s3Transport = new S3Transport(job.delivery(), job.addressPolicy());
         Endpoint httpEndpoint = stream(1).endpoint();
         deadLetter(http.prepare(block(1, 0, 3), httpEndpoint), block(1, 0, 3), httpEndpoint, "HTTP 503 until max_retry_duration (24h)", "2026-01-01T10:00:00Z");
         deadLetter(http.prepare(block(1, 1, 2), httpEndpoint), block(1, 1, 2), httpEndpoint, "HTTP 400: bad request", "2026-01-01T11:00:00Z");

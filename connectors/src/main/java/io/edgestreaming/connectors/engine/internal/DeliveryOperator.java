@@ -6,6 +6,7 @@ import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
 import io.edgestreaming.connectors.engine.TransportContext;
 import io.edgestreaming.connectors.engine.TransportFactory;
+import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.JobConfig;
@@ -79,6 +80,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private final String endpointType;
     private final TransportFactory transportFactory;
     private final DeliveryConfig delivery;
+    private final AddressPolicy addressPolicy;
     private final String deadLetterPath;
     private final Map<Long, Endpoint> endpointsByStream;
     /** Delivery operators per slot that hold blocks: one per endpoint type in use. */
@@ -118,6 +120,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.endpointType = endpointType;
         this.transportFactory = transportFactory;
         this.delivery = config.delivery();
+        this.addressPolicy = config.addressPolicy();
         this.deadLetterPath = config.deadLetter().blocksPath();
         this.options = options;
         Map<Long, Endpoint> endpoints = new HashMap<>();
@@ -133,7 +136,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        transport = transportFactory.create(delivery);
+        transport = transportFactory.create(delivery, addressPolicy);
         backoff = new Backoff(delivery.initialBackoff(), delivery.maxBackoff());
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         engine = new DeliveryEngine(endpointType, transport, delivery, endpointsByStream, options, mailbox,

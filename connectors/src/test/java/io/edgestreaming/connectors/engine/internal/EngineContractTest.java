@@ -304,7 +304,7 @@ class EngineContractTest {
         }
 
         @Override
-        public Transport create(DeliveryConfig delivery) {
+        public Transport create(DeliveryConfig delivery, io.edgestreaming.config.AddressPolicy addresses) {
             Script script = SCRIPTS.get(run);
             return new Transport() {
                 @Override

@@ -110,7 +110,7 @@ class TransportStateTest {
         }
 
         @Override
-        public Transport create(DeliveryConfig delivery) {
+        public Transport create(DeliveryConfig delivery, io.edgestreaming.config.AddressPolicy addressPolicy) {
             return new Transport() {
                 @Override
                 public void initializeState(TransportContext context, List<byte[]> restoredState) {
