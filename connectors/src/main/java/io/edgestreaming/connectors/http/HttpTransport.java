@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 /**
  * HTTP/HTTPS POST ({@code endpoint_type: standard}) with the JDK {@link HttpClient}: asynchronous,
  * HTTP/2 over TLS when the server offers it, no extra dependency. One client (connection pool) per
- * destination and CA bundle, sharing one small daemon executor per subtask.
+ * trust configuration (CA bundle), shared by its destinations, with one small daemon executor per subtask.
  *
  * <p>Request: body from {@link HttpPayload} (gzip-compressed when configured, with
  * {@code Content-Encoding: gzip}); the custom headers; {@code Content-Type} defaulting to
@@ -176,6 +176,8 @@ public final class HttpTransport implements Transport {
 
     HttpRequest request(StagedBlock block, HttpEndpoint http) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(http.url())
+                // h2c upgrade over cleartext trips some servers on POST; HTTP/2 only via TLS ALPN.
+                .version("https".equalsIgnoreCase(http.url().getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
                 .timeout(requestTimeout)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(block.payload()));
         boolean contentType = false;
@@ -207,23 +209,25 @@ public final class HttpTransport implements Transport {
         return sep.equals("\n") && format.equals(HttpPayload.DATASET) ? NDJSON : TEXT_PLAIN;
     }
 
+    /**
+     * One client per trust configuration (the default trust store, or one CA bundle), shared by every
+     * destination that uses it: a JDK client has a selector thread and pools connections per host, so
+     * many tenants' destinations cost connections, not a thread each.
+     */
     private HttpClient client(HttpEndpoint http) throws Exception {
         String ca = http.caBundlePath() == null || http.caBundlePath().isBlank() ? "" : http.caBundlePath();
-        String key = http.destinationId() + "|" + ca;
-        HttpClient client = clients.get(key);
+        HttpClient client = clients.get(ca);
         if (client == null) {
             HttpClient.Builder builder = HttpClient.newBuilder()
                     .executor(executor)
                     .connectTimeout(requestTimeout)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    // h2c upgrade over cleartext trips some servers on POST; HTTP/2 only via TLS ALPN.
-                    .version("https".equalsIgnoreCase(http.url().getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
+                    .followRedirects(HttpClient.Redirect.NEVER);
             if (!ca.isEmpty()) {
                 SSLContext context = TrustBundle.sslContext(ca);
                 builder.sslContext(context);
             }
             client = builder.build();
-            HttpClient raced = clients.putIfAbsent(key, client);
+            HttpClient raced = clients.putIfAbsent(ca, client);
             client = raced == null ? client : raced;
         }
         return client;

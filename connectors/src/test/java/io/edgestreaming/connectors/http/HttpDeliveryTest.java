@@ -78,6 +78,29 @@ class HttpDeliveryTest {
         }
     }
 
+    /** Many tenants: destinations with the same trust configuration share one client (one selector thread). */
+    @Test
+    void destinationsShareOneClientPerTrustConfiguration() throws Exception {
+        JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/one"))), stream(2, http(receiver.url("/two"))),
+                stream(3, http(receiver.url("/three"))), stream(4, http(receiver.url("/four"))));
+        long before = selectorThreads();
+        try (DeliveryHarness h = DeliveryHarness.open(config, new HttpTransport.Factory(), null)) {
+            for (int stream = 1; stream <= 4; stream++) {
+                h.process(block(stream, "example.com", 0, 2));
+            }
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(h.runMailsUntil(() -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(receiver.deliveredBlocks()).hasSize(4);
+            assertThat(selectorThreads() - before).as("HTTP client selector threads for 4 destinations").isLessThanOrEqualTo(1);
+        }
+    }
+
+    private static long selectorThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().contains("SelectorManager")).count();
+    }
+
     @Test
     void restoreRedeliversEachBlockOnceWithTheSameKeyAndBody() throws Exception {
         JobConfig config = job(deadLetters, delivery(), stream(1, http(receiver.url("/ingest"))));
