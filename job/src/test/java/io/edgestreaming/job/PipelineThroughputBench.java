@@ -42,7 +42,7 @@ class PipelineThroughputBench {
 
     @RegisterExtension
     static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1)
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
                     .build());
 
     private enum Variant { ROUTE, ROUTE_AND_BATCH }
@@ -68,6 +68,71 @@ class PipelineThroughputBench {
         double[] ratio = rounds.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
         LOG.info(String.format(Locale.ROOT, "median of %d rounds: parse+route+project %,.0f events/s | + keyBy + batcher"
                 + " %,.0f events/s | ratio %.2fx", ROUNDS, route[ROUNDS / 2], batch[ROUNDS / 2], ratio[ROUNDS / 2]));
+    }
+
+    /**
+     * A hot domain: 80% of the events on one host of one stream, parse + route + keyBy + batcher at
+     * parallelism 1 and 2, and at 2 without placement (keys hashed as before lanes existed: the hot key
+     * pins one batcher subtask). The three alternate per round; medians and ratios are printed. Run alone
+     * with {@code -Dtest=PipelineThroughputBench#printHotDomainScaling}.
+     */
+    @Test
+    void printHotDomainScaling() throws Exception {
+        List<StreamConfig> streams = streams();
+        byte[][] pool = hotEvents(1000, 0.8);
+        String[] names = {"parallelism 1", "parallelism 2", "parallelism 2 without placement"};
+        List<double[]> rounds = new ArrayList<>();
+        for (int round = 1; round <= ROUNDS; round++) {
+            double[] rates = {runHot(1, true, streams, pool), runHot(2, true, streams, pool), runHot(2, false, streams, pool)};
+            rounds.add(rates);
+            LOG.info(String.format(Locale.ROOT, "hot domain round %d: %s %,.0f | %s %,.0f (%.2fx) | %s %,.0f (%.2fx) events/s",
+                    round, names[0], rates[0], names[1], rates[1], rates[1] / rates[0], names[2], rates[2], rates[2] / rates[0]));
+        }
+        double[] p2 = rounds.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
+        double[] unplaced = rounds.stream().mapToDouble(r -> r[2] / r[0]).sorted().toArray();
+        double[] p1 = rounds.stream().mapToDouble(r -> r[0]).sorted().toArray();
+        LOG.info(String.format(Locale.ROOT, "hot domain, median of %d rounds: parallelism 1 %,.0f events/s; parallelism 2 / 1 ="
+                + " %.2fx with placement, %.2fx without", ROUNDS, p1[ROUNDS / 2], p2[ROUNDS / 2], unplaced[ROUNDS / 2]));
+    }
+
+    private static double runHot(int parallelism, boolean placement, List<StreamConfig> streams, byte[][] pool)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(parallelism);
+        DataStream<RoutedRecord> routed = env.fromSequence(0, EVENTS - 1).map(new FromPool(pool), RawEvent.TYPE_INFO)
+                .name("events").process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO);
+        (placement ? routed.keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
+                : routed.keyBy(new UnplacedKey(), BlockBatcher.KEY_TYPE))
+                .process(BlockBatcher.forStreams(streams), BlockTypeInfoFactory.TYPE_INFO)
+                .sinkTo(new DiscardingSink<>());
+        long millis = env.execute("hot domain p" + parallelism).getNetRuntime(TimeUnit.MILLISECONDS);
+        return EVENTS * 1000.0 / Math.max(1, millis);
+    }
+
+    /** The key as before placement: (stream, host or shared key), no lane. */
+    private static final class UnplacedKey implements org.apache.flink.api.java.functions.KeySelector<RoutedRecord,
+            org.apache.flink.api.java.tuple.Tuple2<Long, String>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public org.apache.flink.api.java.tuple.Tuple2<Long, String> getKey(RoutedRecord r) {
+            return BatchingKeys.key(r.streamId(), r.domain(), r.bucket());
+        }
+    }
+
+    /** As {@link #events}, with {@code share} of them moved to client c1's host www.c1.example (stream 101 takes all of c1's hosts). */
+    private static byte[][] hotEvents(int n, double share) {
+        byte[][] events = events(n);
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < n; i++) {
+            if (random.nextDouble() < share) {
+                String e = new String(events[i], StandardCharsets.US_ASCII)
+                        .replaceFirst("\"client\":\"c[0-9]+\"", "\"client\":\"c1\"")
+                        .replaceFirst("\"host\":\"[^\"]*\"", "\"host\":\"www.c1.example\"");
+                events[i] = e.getBytes(StandardCharsets.US_ASCII);
+            }
+        }
+        return events;
     }
 
     private static double run(Variant variant, List<StreamConfig> streams, byte[][] pool) throws Exception {
