@@ -160,8 +160,9 @@ final class DeliveryEngine implements AutoCloseable {
      * started finish and are acknowledged as usual.
      */
     void hold(boolean hold) {
+        boolean released = holding && !hold;
         holding = hold;
-        if (!hold) {
+        if (released) {
             for (Destination d : destinations.values()) {
                 dispatch(d);
             }

@@ -318,8 +318,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         // A finished operator's state is not restored (its task ended), so then the stop delivers.
         boolean stopping = stopSavepoints.contains(checkpointId) && !finished;
         stopSavepoints.headSet(checkpointId, true).clear();
-        if (!stopping && stopSavepoints.isEmpty()) {
-            engine.hold(false); // the job went on after a stop savepoint (or none was taken)
+        if (!stopping && stopSavepoints.isEmpty() && checkpointId > stopSavepointCompleted) {
+            engine.hold(false); // the job went on after a stop savepoint (a late older notification does not count)
         }
         if (stopping || checkpointId < stopSavepointCompleted) {
             // Every block still staged (also under an earlier, aborted checkpoint) is in the stop
