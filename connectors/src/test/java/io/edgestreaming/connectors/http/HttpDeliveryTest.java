@@ -203,9 +203,11 @@ class HttpDeliveryTest {
                 h.process(b);
             }
             h.snapshot(1);
-            h.complete(1); // released: sends start, each answered after 700 ms
-            savepoint = h.stopSavepoint(2, false);
-            h.complete(2);
+            h.complete(1); // released: sends start (4 at a time), each answered after 700 ms
+            h.snapshot(2); // its notification comes late, after the savepoint's
+            savepoint = h.stopSavepoint(3, false);
+            h.complete(3);
+            h.complete(2); // a late notification must not start the sends the savepoint holds
             h.runMailsFor(Duration.ofMillis(1500)); // time for sends that must not happen
         }
         receiver.delay(Duration.ZERO);
