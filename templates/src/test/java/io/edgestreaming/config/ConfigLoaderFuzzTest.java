@@ -23,8 +23,9 @@ import java.util.regex.Pattern;
  * <p>Properties: the only refusal is {@link ConfigException}; it lists at least one problem, each one line
  * starting with its path ({@code streams[0].endpoint.url: ...}) or, for the document as a whole, one of the
  * few document-level problems; no value that came from a {@code ${env:...}} or {@code ${file:...}} reference
- * and no secret (S3 secret key, SASL password, header value, consumer property) ever shows in a problem, and
- * a loaded configuration shows none in its toString, describe or destination id.
+ * (but a template_model's, whose problems quote the data set) and no secret (S3 secret key, SASL password,
+ * header value, consumer property) ever shows in a problem, and a loaded configuration shows none in its
+ * toString, describe or destination id.
  */
 class ConfigLoaderFuzzTest {
     /** In every secret and every referenced value; never in fuzz-made text (it is rewritten). */
@@ -48,6 +49,7 @@ class ConfigLoaderFuzzTest {
     private static final Pattern QUOTED = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"");
     private static final Pattern PATH = Pattern.compile(
             "(?:" + PLAIN + "|" + QUOTED + ")(?:\\." + PLAIN + "|\\[(?:\\d+|" + QUOTED + ")])*: .+");
+    private static final Pattern DATA_SET = Pattern.compile("streams\\[\\d+]\\.template_model: ");
     /** The problems that concern the document as a whole, so have no key path. */
     private static final Pattern DOCUMENT = Pattern.compile("(?:the configuration (?:is empty|has \\d+ bytes|must be a mapping)"
             + "|invalid YAML: |holds more than one YAML document|line \\d+: YAML aliases|cannot parse: ).*");
@@ -91,7 +93,8 @@ class ConfigLoaderFuzzTest {
             assertThat(problem.chars().allMatch(c -> c >= 0x20 || c == '\t')).as("one line: %s", problem).isTrue();
             assertThat(PATH.matcher(problem).matches() || DOCUMENT.matcher(problem).matches())
                     .as("starts with its path: %s", problem).isTrue();
-            if (!canaryWritten) {
+            // A data set's problems quote its keys and expressions, wherever its text came from.
+            if (!canaryWritten && !DATA_SET.matcher(problem).lookingAt()) {
                 assertThat(problem).as("shows a secret or a referenced value").doesNotContain(CANARY);
             }
         }
