@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -11,6 +12,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
@@ -26,7 +30,7 @@ import java.util.regex.Pattern;
  * <p>Properties: the only refusal is {@link MalformedEventException} (short, one-line message); every record is
  * printable ASCII, parses as a JSON object with the template's keys in order and string values; an event that
  * Jackson reads as a well-formed object (no duplicate key, within the depth and size bounds) is accepted, and
- * every variable then holds exactly what Jackson read.
+ * every variable then holds exactly what Jackson read; an accepted event is UTF-8.
  */
 class EventProjectionFuzzTest {
     /** Jackson as the reference reader: duplicates refused, numbers exact, nothing after the object. */
@@ -75,7 +79,9 @@ class EventProjectionFuzzTest {
         byte[] escaped = JsonAscii.escape(text);
         assertThat(escaped.length).isLessThanOrEqualTo(chars.length * JsonAscii.MAX_BYTES_PER_CHAR);
         for (byte b : escaped) {
-            assertThat(b >= 0x20 && b < 0x7F).as("escaped byte 0x%02x of %s", b & 0xFF, escapedForMessage(text)).isTrue();
+            if (b < 0x20 || b == 0x7F) { // bytes >= 0x80 are negative
+                throw new AssertionError("escaped byte 0x" + Integer.toHexString(b & 0xFF) + " of " + escapedForMessage(text));
+            }
         }
         byte[] viaChars = new byte[chars.length * JsonAscii.MAX_BYTES_PER_CHAR];
         int end = JsonAscii.escape(chars, 0, chars.length, viaChars, 0);
@@ -109,6 +115,7 @@ class EventProjectionFuzzTest {
             }
             return;
         }
+        checkUtf8(raw);
         JsonNode lenient = lenientRead(raw);
         if (lenient != null) {
             for (String variable : parser.dataSource().variables()) {
@@ -119,6 +126,25 @@ class EventProjectionFuzzTest {
         assertThat(event.client()).isEqualTo(event.value("client"));
         for (CompiledTemplate template : templates) {
             checkRecord(template.project(event), template.template(), event);
+        }
+    }
+
+    /** An accepted event is UTF-8 (after an optional byte order mark), as documented. */
+    private static void checkUtf8(byte[] raw) {
+        if (!isUtf8(raw)) {
+            throw new AssertionError("accepted an event that is not UTF-8");
+        }
+    }
+
+    /** The JDK's strict decoder: Jackson does not check every byte (names, say), so it is no judge of this. */
+    private static boolean isUtf8(byte[] raw) {
+        int bom = raw.length >= 3 && raw[0] == (byte) 0xEF && raw[1] == (byte) 0xBB && raw[2] == (byte) 0xBF ? 3 : 0;
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw, bom, raw.length - bom));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
         }
     }
 
@@ -165,12 +191,12 @@ class EventProjectionFuzzTest {
     }
 
     /**
-     * Jackson's reading of {@code raw} when it is a well-formed event within our bounds, else null. Encodings
-     * Jackson would auto-detect (UTF-16/32, a leading zero byte) are out: events are UTF-8 by contract.
+     * Jackson's reading of {@code raw} when it is a well-formed UTF-8 event within our bounds, else null.
+     * Encodings Jackson would auto-detect (UTF-16/32, a leading zero byte) are out: events are UTF-8 by contract.
      */
     private static JsonNode referenceRead(byte[] raw) {
         if (raw.length > MAX_EVENT_BYTES || raw.length < 2 || raw[0] == 0 || raw[1] == 0
-                || raw[0] == (byte) 0xFE || raw[0] == (byte) 0xFF) {
+                || raw[0] == (byte) 0xFE || raw[0] == (byte) 0xFF || !isUtf8(raw)) {
             return null;
         }
         try {
@@ -192,7 +218,8 @@ class EventProjectionFuzzTest {
     }
 
     private static ObjectMapper reference(boolean strictDuplicates) {
-        JsonMapper mapper = JsonMapper.builder()
+        // No shared name table, so one input's reading never depends on the names of those before it.
+        JsonMapper mapper = JsonMapper.builder(JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build())
                 .configure(StreamReadFeature.STRICT_DUPLICATE_DETECTION, strictDuplicates)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
