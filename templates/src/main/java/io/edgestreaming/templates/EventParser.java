@@ -330,6 +330,29 @@ public final class EventParser {
             throw new MalformedEventException(Reason.INVALID_ENCODING,
                     "event is not UTF-8 (it starts like UTF-16/32 or with a zero byte)", 0);
         }
+        // Jackson's name table pads a name's last bytes with 0xFF, so once it holds "asn" it reads the key
+        // "\xFFasn" as "asn" without checking its bytes (found by fuzzing). 0xFF is never UTF-8: refuse it here.
+        int ff = indexOfFF(raw);
+        if (ff >= 0) {
+            throw new MalformedEventException(Reason.INVALID_ENCODING, "event is not UTF-8 (byte 0xff)", ff);
+        }
+    }
+
+    /** The first 0xFF byte, or -1; 8 bytes at a time (the lowest flagged byte is exact, as in specialBytes). */
+    private static int indexOfFF(byte[] raw) {
+        int i = 0;
+        for (; i + 8 <= raw.length; i += 8) {
+            long mask = hasZeroByte(~(long) LONGS.get(raw, i));
+            if (mask != 0) {
+                return i + (Long.numberOfTrailingZeros(mask) >>> 3);
+            }
+        }
+        for (; i < raw.length; i++) {
+            if (raw[i] == (byte) 0xFF) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void checkNothingAfter(JsonParser p) throws MalformedEventException {

@@ -245,6 +245,20 @@ class EventParserTest {
     }
 
     @Test
+    void keysWithByteFFAreRefusedEvenWhenJacksonsNameTableWouldTakeThemForAKnownName() throws Exception {
+        // Found by fuzzing: Jackson pads a name's last quad with 0xFF bytes, so after an event with "asn" and
+        // "client" it read "\xFFasn" as asn and "clie\xFF\xFFnt" as client, unchecked.
+        http.parse(SampleEvents.bytes("{\"asn\":\"1\",\"client\":\"c\"}"));
+        byte[] asn = {'{', '"', (byte) 0xFF, 'a', 's', 'n', '"', ':', '"', 'x', '"', '}'};
+        MalformedEventException e = refused(asn);
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_ENCODING);
+        assertThat(e.byteOffset()).isEqualTo(2);
+        byte[] client = {'{', '"', 'c', 'l', 'i', 'e', (byte) 0xFF, (byte) 0xFF, 'n', 't', '"', ':', '"', 'x', '"', '}'};
+        assertThat(refused(client).reason()).isEqualTo(Reason.INVALID_ENCODING);
+        assertThat(refused(client).byteOffset()).isEqualTo(6);
+    }
+
+    @Test
     void loneSurrogateEscapesAreKeptInValuesButRefusedInKeys() throws Exception {
         ParsedEvent e = http.parse(SampleEvents.bytes("{\"host\":\"a\\ud800b\\udc00\"}"));
         assertThat(e.host()).isEqualTo("a\ud800b\udc00");
