@@ -38,15 +38,17 @@ class TemplateCompilerFuzzTest {
             "\\$\\$|\\$\\{([^}]*)}|\\$\\{|\\$([A-Za-z_][A-Za-z0-9_]*)|\\$|[^$]+");
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-    /** Raw text as the template_model (the first byte picks the data source). */
+    /** Raw text as the template_model (the first byte picks the data source: http, waf, or none). */
     @FuzzTest
     void anyTemplateModel(byte[] input) throws Exception {
         if (input.length == 0) {
             return;
         }
-        DataSource source = (input[0] & 1) == 0 ? DataSource.HTTP : DataSource.WAF;
+        DataSource source = (input[0] & 3) == 3 ? null : (input[0] & 1) == 0 ? DataSource.HTTP : DataSource.WAF;
         String model = new String(input, 1, input.length - 1, StandardCharsets.UTF_8);
         Template template = customOrNull(source, model);
+        // Without a data source a data set is only checked, never accepted.
+        assertThat(template == null || source != null).isTrue();
         if (template != null) {
             Map<String, Integer> counts = new HashMap<>();
             for (Template.Entry entry : template.entries()) {
