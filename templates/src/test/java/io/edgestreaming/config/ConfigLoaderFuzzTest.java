@@ -47,8 +47,9 @@ class ConfigLoaderFuzzTest {
 
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_-]+");
     private static final Pattern QUOTED = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"");
+    /** A key path; it starts with an index where the document is a list (then refused as not a mapping). */
     private static final Pattern PATH = Pattern.compile(
-            "(?:" + PLAIN + "|" + QUOTED + ")(?:\\." + PLAIN + "|\\[(?:\\d+|" + QUOTED + ")])*: .+");
+            "(?:" + PLAIN + "|" + QUOTED + "|\\[\\d+])(?:\\." + PLAIN + "|\\[(?:\\d+|" + QUOTED + ")])*: .+");
     private static final Pattern DATA_SET = Pattern.compile("streams\\[\\d+]\\.template_model: ");
     /** The problems that concern the document as a whole, so have no key path. */
     private static final Pattern DOCUMENT = Pattern.compile("(?:the configuration (?:is empty|has \\d+ bytes|must be a mapping)"
