@@ -355,7 +355,7 @@ public final class EventParser {
      * Where the first byte that does not start a well-formed UTF-8 sequence is (RFC 3629: no overlong forms,
      * no surrogates, nothing above U+10FFFF), or -1. ASCII is skipped 8 bytes at a time.
      */
-    static int firstInvalidUtf8(byte[] raw) {
+    private static int firstInvalidUtf8(byte[] raw) {
         final int n = raw.length;
         int i = 0;
         while (i < n) {
