@@ -19,6 +19,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -397,8 +398,8 @@ public final class ConfigLoader {
         // ---- source ----
 
         SourceConfig source(Section s, Map<DataSource, String> topics) {
-            String bootstrap = s.string("bootstrap_servers", true, 1000);
-            checkHostPorts(s, "bootstrap_servers", bootstrap);
+            References.Text bootstrapText = s.text("bootstrap_servers", true, 1000);
+            String bootstrap = checkHostPorts(s, "bootstrap_servers", bootstrapText);
             Section t = s.section("topics", true);
             if (t != null) {
                 Map<String, String> byTopic = new HashMap<>();
@@ -472,13 +473,16 @@ public final class ConfigLoader {
                     Collections.unmodifiableMap(properties));
         }
 
-        private void checkHostPorts(Section s, String key, String value) {
-            if (value != null) {
-                String bad = Names.hostPortListProblem(value);
+        /** The value, after reporting what is wrong with it as a host:port list (null when absent). */
+        private String checkHostPorts(Section s, String key, References.Text text) {
+            if (text != null) {
+                // A referenced value is never quoted back, not even the entry that is wrong.
+                String bad = Names.hostPortListProblem(text.value(), text.origin() == null ? null : text.shown());
                 if (bad != null) {
                     s.problem(key, bad);
                 }
             }
+            return text == null ? null : text.value();
         }
 
         // ---- dead letter ----
@@ -522,7 +526,8 @@ public final class ConfigLoader {
                 } else if (uri.getRawUserInfo() != null) {
                     return "must not carry credentials (user:password@)";
                 } else if (!uri.getScheme().equalsIgnoreCase("file") && uri.getAuthority() == null) {
-                    return "must name its bucket or host (" + uri.getScheme() + "://bucket/path)";
+                    return "must name its bucket or host (" + (path.origin() == null ? uri.getScheme() : "scheme")
+                            + "://bucket/path)";
                 }
                 return null;
             } catch (URISyntaxException e) {
@@ -826,7 +831,7 @@ public final class ConfigLoader {
                     problems.add(path, t.shown() + " " + bad);
                     ok = false;
                 } else if (!domains.add(domain)) {
-                    problems.add(path, "'" + domain + "' is listed twice");
+                    problems.add(path, (t.origin() == null ? "'" + domain + "'" : t.shown()) + " is listed twice");
                     ok = false;
                 }
             }
@@ -892,7 +897,12 @@ public final class ConfigLoader {
                 e.problem(key, "must not be blank");
                 return null;
             }
-            return baseDir.resolve(p).normalize().toString();
+            try {
+                return baseDir.resolve(p).normalize().toString();
+            } catch (InvalidPathException ex) {
+                e.problem(key, "is not a valid path (" + ex.getReason() + ")");
+                return null;
+            }
         }
 
         private URI httpUrl(Section e, String key, References.Text text, boolean pathAllowed) {
@@ -909,7 +919,8 @@ public final class ConfigLoader {
             }
             String scheme = u.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
-                e.problem(key, "must be http or https, was " + u.getScheme());
+                e.problem(key, "must be http or https, was "
+                        + (text.origin() == null ? u.getScheme() : "the scheme of " + text.shown()));
                 return null;
             }
             if (u.getRawUserInfo() != null) {
@@ -1018,8 +1029,7 @@ public final class ConfigLoader {
         }
 
         private KafkaEndpoint kafka(Section e, Duration checkpointInterval) {
-            String bootstrap = e.string("bootstrap_servers", true, 150);
-            checkHostPorts(e, "bootstrap_servers", bootstrap);
+            String bootstrap = checkHostPorts(e, "bootstrap_servers", e.text("bootstrap_servers", true, 150));
             String topic = e.string("kafka_topic", true, 150);
             if (topic != null) {
                 String bad = Names.kafkaTopicProblem(topic);

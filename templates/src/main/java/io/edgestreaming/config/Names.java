@@ -37,18 +37,25 @@ final class Names {
 
     /** "host1:port1,host2:port2": null when valid, else what is wrong. */
     static String hostPortListProblem(String list) {
+        return hostPortListProblem(list, null);
+    }
+
+    /** As above; {@code hiddenAs}, if not null, stands for the value (one that came from a reference) in messages. */
+    static String hostPortListProblem(String list, String hiddenAs) {
         String[] parts = list.split(",", -1);
         for (String raw : parts) {
             String part = raw.trim();
             int colon = part.lastIndexOf(':');
+            String prefix = "must be a comma-separated list of host:port, "
+                    + (hiddenAs == null ? "" : "an entry of " + hiddenAs + " ");
             if (colon <= 0 || colon == part.length() - 1) {
-                return "must be a comma-separated list of host:port, '" + part + "' has no port";
+                return prefix + (hiddenAs == null ? "'" + part + "' " : "") + "has no port";
             }
             String host = part.substring(0, colon);
             String port = part.substring(colon + 1);
             boolean bracketed = host.startsWith("[") && host.endsWith("]");
             if (!bracketed && hostNameProblem(host.toLowerCase(Locale.ROOT)) != null) {
-                return "must be a comma-separated list of host:port, '" + host + "' is not a host name";
+                return prefix + (hiddenAs == null ? "'" + host + "' is not a host name" : "has no valid host name");
             }
             int p;
             try {
@@ -57,7 +64,7 @@ final class Names {
                 p = -1;
             }
             if (p < 1 || p > 65535) {
-                return "must be a comma-separated list of host:port, '" + port + "' is not a port (1 to 65535)";
+                return prefix + (hiddenAs == null ? "'" + port + "' is not a port" : "has no valid port") + " (1 to 65535)";
             }
         }
         return null;

@@ -1,11 +1,13 @@
 package io.edgestreaming.config;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.ByteBuffer;
@@ -100,17 +102,31 @@ final class References {
             problems.add(path, "${file:} needs a path");
             return null;
         }
-        Path file = baseDir.resolve(name);
+        Path file;
+        try {
+            file = baseDir.resolve(name);
+        } catch (InvalidPathException e) {
+            problems.add(path, "cannot read ${file:" + name + "}: not a valid path (" + e.getReason() + ")");
+            return null;
+        }
         try {
             if (Files.isDirectory(file)) {
                 problems.add(path, "cannot read ${file:" + name + "}: " + file + " is a directory");
                 return null;
             }
-            if (Files.size(file) > MAX_FILE_BYTES) {
+            // A device or pipe has no size to check first and may never end (${file:/dev/zero}).
+            if (Files.exists(file) && !Files.isRegularFile(file)) {
+                problems.add(path, "cannot read ${file:" + name + "}: " + file + " is not a regular file");
+                return null;
+            }
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(file)) {
+                bytes = in.readNBytes((int) MAX_FILE_BYTES + 1);
+            }
+            if (bytes.length > MAX_FILE_BYTES) {
                 problems.add(path, "cannot read ${file:" + name + "}: " + file + " is larger than 1 MiB");
                 return null;
             }
-            byte[] bytes = Files.readAllBytes(file);
             String content = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)

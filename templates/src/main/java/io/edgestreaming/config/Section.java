@@ -56,11 +56,31 @@ final class Section {
     }
 
     static String child(String parent, String key) {
-        String k = PLAIN_KEY.matcher(key).matches() ? key : "\"" + key.replace("\"", "\\\"") + "\"";
+        boolean plain = PLAIN_KEY.matcher(key).matches();
+        String k = plain ? key : quote(key);
         if (parent.isEmpty()) {
             return k;
         }
-        return PLAIN_KEY.matcher(key).matches() ? parent + "." + k : parent + "[" + k + "]";
+        return plain ? parent + "." + k : parent + "[" + k + "]";
+    }
+
+    /**
+     * A key as a JSON string literal: a backslash or quote in it cannot end the path early, and a control
+     * character cannot break the problem's line.
+     */
+    private static String quote(String key) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7F) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
     }
 
     String pathOf(String key) {

@@ -30,8 +30,8 @@ import java.util.Set;
  * <p>Refused (as {@link MalformedEventException}): over {@code maxEventBytes}, not JSON, a root that is not
  * an object, content after the object, truncation, a key twice in one object (checked at the top level and
  * inside the nested values it renders; nested values of keys it skips are not inspected), nesting deeper
- * than {@link #MAX_NESTING_DEPTH}, and invalid UTF-8 (events must be UTF-8; Jackson checks the bytes of
- * every value it decodes, a UTF-16/32 document is refused up front). Invalid bytes are an error rather than
+ * than {@link #MAX_NESTING_DEPTH}, and invalid UTF-8 (events must be UTF-8: every byte is checked against
+ * RFC 3629, a UTF-16/32 document is refused up front). Invalid bytes are an error rather than
  * a silent replacement so that the dead-letter keeps the event exactly as it came.
  *
  * <p>Reusable but NOT thread-safe: one per operator instance. Each {@link #parse} reuses the same
@@ -100,6 +100,25 @@ public final class EventParser {
                     + " bytes exceeds the limit of " + maxEventBytes + " bytes", -1);
         }
         checkEncoding(raw);
+        int invalid = firstInvalidUtf8(raw);
+        if (invalid < 0) {
+            return read(raw);
+        }
+        // Jackson lets some ill-formed bytes through (overlong forms, code points above U+10FFFF, 0xFF in a
+        // name it already knows: its name table pads with 0xFF, so "\xFFasn" reads as asn); found by fuzzing.
+        // Its message names the key, so it goes first; what it lets through is refused here.
+        try {
+            read(raw);
+        } catch (MalformedEventException e) {
+            if (e.reason() == Reason.INVALID_ENCODING) {
+                throw e;
+            }
+        }
+        throw new MalformedEventException(Reason.INVALID_ENCODING, String.format(
+                "event is not valid UTF-8: byte 0x%02x does not start a valid sequence", raw[invalid] & 0xFF), invalid);
+    }
+
+    private ParsedEvent read(byte[] raw) throws MalformedEventException {
         event.reset(raw);
         nextGeneration();
         JsonParser p = null;
@@ -330,6 +349,44 @@ public final class EventParser {
             throw new MalformedEventException(Reason.INVALID_ENCODING,
                     "event is not UTF-8 (it starts like UTF-16/32 or with a zero byte)", 0);
         }
+    }
+
+    /**
+     * Where the first byte that does not start a well-formed UTF-8 sequence is (RFC 3629: no overlong forms,
+     * no surrogates, nothing above U+10FFFF), or -1. ASCII is skipped 8 bytes at a time.
+     */
+    private static int firstInvalidUtf8(byte[] raw) {
+        final int n = raw.length;
+        int i = 0;
+        while (i < n) {
+            if (i + 8 <= n && ((long) LONGS.get(raw, i) & HIGHS) == 0) {
+                i += 8;
+                continue;
+            }
+            int b = raw[i] & 0xFF;
+            if (b < 0x80) {
+                i++;
+                continue;
+            }
+            int len = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+            if (len == 0 || i + len > n) {
+                return i;
+            }
+            int b1 = raw[i + 1] & 0xFF;
+            // The second byte's range where it is narrower than 0x80..0xBF (RFC 3629, section 4).
+            int lo = b == 0xE0 ? 0xA0 : b == 0xF0 ? 0x90 : 0x80;
+            int hi = b == 0xED ? 0x9F : b == 0xF4 ? 0x8F : 0xBF;
+            if (b1 < lo || b1 > hi) {
+                return i;
+            }
+            for (int k = 2; k < len; k++) {
+                if ((raw[i + k] & 0xC0) != 0x80) {
+                    return i;
+                }
+            }
+            i += len;
+        }
+        return -1;
     }
 
     private void checkNothingAfter(JsonParser p) throws MalformedEventException {

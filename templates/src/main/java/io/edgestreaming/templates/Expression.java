@@ -58,7 +58,8 @@ final class Expression {
                 }
                 String name = expression.substring(i + 2, close);
                 if (!isName(name)) {
-                    return new Parsed(List.of(), "\"${" + name + "}\" at position " + i
+                    // Capped and escaped: the name is customer text, the problem one line of a report.
+                    return new Parsed(List.of(), "\"${" + Names.cap(name) + "}\" at position " + i
                             + " is not a variable name (letters, digits and _, not starting with a digit)");
                 }
                 flush(literal, parts);

@@ -50,19 +50,22 @@ final class Names {
         return '"' + cap(s) + '"';
     }
 
-    /** A name for an error message: at most 80 characters, control characters as escapes. */
+    /**
+     * A name for an error message: at most 80 characters as written, control characters as escapes (which
+     * count six each, so a name of control characters cannot make the message six times longer).
+     */
     static String cap(String s) {
         StringBuilder sb = new StringBuilder();
-        int limit = Math.min(s.length(), 80);
-        for (int i = 0; i < limit; i++) {
+        int i = 0;
+        for (; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7F) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
+            String shown = c < 0x20 || c == 0x7F ? String.format("\\u%04x", (int) c) : String.valueOf(c);
+            if (sb.length() + shown.length() > 80) {
+                break;
             }
+            sb.append(shown);
         }
-        if (s.length() > limit) {
+        if (i < s.length()) {
             sb.append("...(").append(s.length()).append(" chars)");
         }
         return sb.toString();

@@ -27,6 +27,18 @@ class ConfigRefusalsTest {
             """;
 
     @Test
+    void everyProblemIsOneLineStartingWithAnUnambiguousPath() {
+        // Found by fuzzing (ConfigLoaderFuzzTest): a backslash ended a quoted key early, control characters
+        // of a key, a value or a YAML error broke the problem's line.
+        assertThat(problems(MINIMAL.replace("    name: s1", "    name: s1\n    \"a\\\\\": 1\n    \"b\\nc\": 2")))
+                .satisfiesExactly(p -> assertThat(p).startsWith("streams[0][\"a\\\\\"]: unknown key"),
+                        p -> assertThat(p).startsWith("streams[0][\"b\\u000ac\"]: unknown key"));
+        assertThat(problems(MINIMAL.replace("data_source: http", "data_source: \"h\\u0001\"")))
+                .containsExactly("streams[0].data_source: must be one of http, waf, was 'h\\u0001'");
+        assertThat(problems(" *")).singleElement().asString().startsWith("invalid YAML: ").doesNotContain("\u0000");
+    }
+
+    @Test
     void unknownKeysAreRefusedWithTheClosestKnownKey() {
         assertThat(problems(MINIMAL + "checkpoint_intervl: 5s\n"))
                 .containsExactly("checkpoint_intervl: unknown key (did you mean checkpoint_interval?)");

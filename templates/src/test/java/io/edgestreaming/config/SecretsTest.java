@@ -255,7 +255,7 @@ class SecretsTest {
         assertThat(e.problems()).contains(
                 "checkpoint_interval: the value of ${env:DURATION} is not a duration (write e.g. 500ms, 60s, 5m, 24h,"
                         + " 1d, PT60S, or an integer of seconds)",
-                "streams[0].endpoint.url: must be http or https, was ftp",
+                "streams[0].endpoint.url: must be http or https, was the scheme of the value of ${env:BAD_URL}",
                 "streams[2].endpoint.secret_key: must be at most 150 characters, has 180");
         // ... and none of the messages shows the secret.
         assertThat(e.getMessage()).doesNotContain(SECRET);
@@ -264,6 +264,46 @@ class SecretsTest {
         // Nor does a YAML syntax error on the line that holds it.
         ConfigException syntax = catchConfigException("source:\n  a: b\n   secret_key: " + SECRET + "\n", env);
         assertThat(syntax.getMessage()).doesNotContain(SECRET).contains("line 3");
+    }
+
+    @Test
+    void referencedValuesAreNeverQuotedBack() throws Exception {
+        // Found by fuzzing (ConfigLoaderFuzzTest): refusals quoted the part of a resolved value that was wrong.
+        Map<String, String> env = Map.of("PW", SECRET + ":pw", "HOST", SECRET + ".example", "URL", SECRET + ":x",
+                "DL", SECRET + ":dl");
+        List<String> p = problems(ConfigTesting.stream("""
+                data_source: http
+                template_id: 184
+                domains: [a.example, "${env:HOST}", "${env:HOST}"]
+                endpoint:
+                  endpoint_type: kafka
+                  bootstrap_servers: "${env:PW}"
+                  kafka_topic: t
+                """).replace("localhost:9092", "${env:URL}").replace("file:///tmp/dl", "${env:DL}"), env, dir);
+        assertThat(p).containsExactly(
+                "source.bootstrap_servers: must be a comma-separated list of host:port, an entry of the value of"
+                        + " ${env:URL} has no valid port (1 to 65535)",
+                "dead_letter.blocks_path: must name its bucket or host (scheme://bucket/path)",
+                "streams[0].domains[2]: the value of ${env:HOST} is listed twice",
+                "streams[0].endpoint.bootstrap_servers: must be a comma-separated list of host:port, an entry of the"
+                        + " value of ${env:PW} has no valid port (1 to 65535)");
+        List<String> url = problems(standard("", "").replace("https://x.example/in", "${env:URL}"), env, dir);
+        assertThat(url).containsExactly(
+                "streams[0].endpoint.url: must be http or https, was the scheme of the value of ${env:URL}");
+    }
+
+    @Test
+    void fileReferencesReadOnlyRegularFilesAndValidPaths() throws Exception {
+        // /dev/zero has no size and never ends: it used to be read until the heap ran out (found by review).
+        List<String> p = problems(standard("", """
+                headers: {A: "${file:/dev/zero}", B: "${file:a\\u0000b}"}
+                ca_bundle: "x\\u0000y"
+                """), Map.of(), dir);
+        assertThat(p).containsExactly(
+                "streams[0].endpoint.headers.A: cannot read ${file:/dev/zero}: /dev/zero is not a regular file",
+                "streams[0].endpoint.headers.B: cannot read ${file:a\\u0000b}: not a valid path (Nul character not"
+                        + " allowed)",
+                "streams[0].endpoint.ca_bundle: is not a valid path (Nul character not allowed)");
     }
 
     private ConfigException catchConfigException(String yaml, Map<String, String> env) {

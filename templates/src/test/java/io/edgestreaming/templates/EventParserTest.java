@@ -245,6 +245,45 @@ class EventParserTest {
     }
 
     @Test
+    void keysWithByteFFAreRefusedEvenWhenJacksonsNameTableWouldTakeThemForAKnownName() throws Exception {
+        // Found by fuzzing: Jackson pads a name's last quad with 0xFF bytes, so after an event with "asn" and
+        // "client" it read "\xFFasn" as asn and "clie\xFF\xFFnt" as client, unchecked.
+        http.parse(SampleEvents.bytes("{\"asn\":\"1\",\"client\":\"c\"}"));
+        byte[] asn = {'{', '"', (byte) 0xFF, 'a', 's', 'n', '"', ':', '"', 'x', '"', '}'};
+        MalformedEventException e = refused(asn);
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_ENCODING);
+        assertThat(e.byteOffset()).isEqualTo(2);
+        byte[] client = {'{', '"', 'c', 'l', 'i', 'e', (byte) 0xFF, (byte) 0xFF, 'n', 't', '"', ':', '"', 'x', '"', '}'};
+        assertThat(refused(client).reason()).isEqualTo(Reason.INVALID_ENCODING);
+        assertThat(refused(client).byteOffset()).isEqualTo(6);
+    }
+
+    @Test
+    void invalidFormsJacksonLetsThroughAreRefusedToo() throws Exception {
+        // Found by fuzzing: Jackson lets some ill-formed sequences through (overlong forms such as "\xC0\xA9"
+        // for ')', code points above U+10FFFF); each form, in a value read and in one skipped, is refused.
+        byte[][] bad = {{(byte) 0xC0, (byte) 0xA9}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
+                {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+                {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0xAF}, {(byte) 0xF5, (byte) 0x80, (byte) 0x80, (byte) 0x80}};
+        for (byte[] sequence : bad) {
+            for (String key : new String[] {"host", "zz_skipped"}) {
+                java.io.ByteArrayOutputStream event = new java.io.ByteArrayOutputStream();
+                event.writeBytes(("{\"" + key + "\":\"caf").getBytes(StandardCharsets.US_ASCII));
+                event.writeBytes(sequence);
+                event.writeBytes("\"}".getBytes(StandardCharsets.US_ASCII));
+                MalformedEventException e = refused(event.toByteArray());
+                assertThat(e.reason()).as(key + " " + java.util.HexFormat.of().formatHex(sequence))
+                        .isEqualTo(Reason.INVALID_ENCODING);
+                assertThat(e.getMessage()).contains("not valid UTF-8");
+                assertThat(e.byteOffset()).isBetween(key.length() + 8L, key.length() + 8L + sequence.length);
+            }
+        }
+        // The longest well-formed sequences of each length still pass.
+        assertThat(http.parse("{\"host\":\"\u07ff\uffff\ud83d\ude00\udbff\udfff\"}".getBytes(StandardCharsets.UTF_8))
+                .host()).isEqualTo("\u07ff\uffff\ud83d\ude00\udbff\udfff");
+    }
+
+    @Test
     void loneSurrogateEscapesAreKeptInValuesButRefusedInKeys() throws Exception {
         ParsedEvent e = http.parse(SampleEvents.bytes("{\"host\":\"a\\ud800b\\udc00\"}"));
         assertThat(e.host()).isEqualTo("a\ud800b\udc00");
