@@ -1,0 +1,180 @@
+package io.edgestreaming.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What this JVM holds at a moment: live threads by kind (the delivery transports' threads by their name prefixes,
+ * Flink's, the Kafka clients', the receivers') and established TCP connections from this process to each server
+ * (its sockets in {@code /proc/self/fd} matched to {@code /proc/self/net/tcp} and {@code tcp6} by inode; the
+ * in-process receivers' own ends have the server's port as their local port and are not counted).
+ */
+final class Resources {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** The thread kinds, in print order. */
+    static final List<String> THREAD_KINDS = List.of("kafka-delivery-*", "kafka-producer-network-thread (delivery)",
+            "HttpClient-*", "http-delivery-*", "s3-delivery-*", "Flink (tasks, runtime)", "other Kafka clients",
+            "receivers (HTTP, S3)", "other");
+
+    private Resources() {}
+
+    static String threadKind(String name) {
+        if (name.startsWith("kafka-delivery-")) {
+            return "kafka-delivery-*";
+        }
+        if (name.startsWith("kafka-producer-network-thread | edge-streaming-")) {
+            return "kafka-producer-network-thread (delivery)";
+        }
+        if (name.startsWith("HttpClient-")) {
+            return "HttpClient-*";
+        }
+        if (name.startsWith("http-delivery-")) {
+            return "http-delivery-*";
+        }
+        if (name.startsWith("s3-delivery-")) {
+            return "s3-delivery-*";
+        }
+        return switch (Probe.group(name)) {
+            case "tasks", "Flink runtime", "checkpoints' async part" -> "Flink (tasks, runtime)";
+            case "Kafka clients" -> "other Kafka clients";
+            case "receivers (HTTP, S3)" -> "receivers (HTTP, S3)";
+            default -> name.startsWith("kafka-") ? "other Kafka clients" : "other";
+        };
+    }
+
+    /** Live threads by kind, every kind present (0 when none); "total" last. */
+    static Map<String, Integer> threads() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        THREAD_KINDS.forEach(k -> out.put(k, 0));
+        int total = 0;
+        for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds(), 0)) {
+            if (info != null) {
+                out.merge(threadKind(info.getThreadName()), 1, Integer::sum);
+                total++;
+            }
+        }
+        out.put("total", total);
+        return out;
+    }
+
+    /** Established connections of this process by the server they go to ({@code ports}: port to name); "total" last. */
+    static Map<String, Integer> connections(Map<Integer, String> ports) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        ports.values().forEach(name -> out.put(name, 0));
+        Set<Long> inodes = socketInodes();
+        int total = 0;
+        for (String file : new String[] {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(Path.of(file));
+            } catch (IOException e) {
+                continue;
+            }
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                // sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 01 = ESTABLISHED
+                if (f.length < 10 || !f[3].equals("01") || !inodes.contains(Long.parseLong(f[9]))) {
+                    continue;
+                }
+                total++;
+                int remotePort = Integer.parseInt(f[2].substring(f[2].indexOf(':') + 1), 16);
+                String name = ports.get(remotePort);
+                if (name != null) {
+                    out.merge(name, 1, Integer::sum);
+                }
+            }
+        }
+        out.put("total", total);
+        return out;
+    }
+
+    private static Set<Long> socketInodes() {
+        Set<Long> inodes = new HashSet<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        inodes.add(Long.parseLong(target.substring(8, target.length() - 1)));
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the descriptor went away while listing
+                }
+            }
+        } catch (IOException e) {
+            LoggerFactory.getLogger(Resources.class).warn("cannot list /proc/self/fd: {}", e.toString());
+        }
+        return inodes;
+    }
+
+    /** Open file descriptors of this process (sockets, selectors' epoll and pipes, files, jars). */
+    static int fileDescriptors() {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.count();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Samples threads and connections once a second on its own thread and keeps the largest count of each. */
+    static final class Peaks implements AutoCloseable {
+        private final Map<String, Integer> threads = new LinkedHashMap<>();
+        private final Map<String, Integer> connections = new LinkedHashMap<>();
+        private int fds;
+        private final Thread sampler;
+        private volatile boolean running = true;
+
+        Peaks(Map<Integer, String> ports) {
+            sampler = new Thread(() -> {
+                while (running) {
+                    Map<String, Integer> t = Resources.threads();
+                    Map<String, Integer> c = Resources.connections(ports);
+                    int f = Resources.fileDescriptors();
+                    synchronized (this) {
+                        t.forEach((k, v) -> threads.merge(k, v, Math::max));
+                        c.forEach((k, v) -> connections.merge(k, v, Math::max));
+                        fds = Math.max(fds, f);
+                    }
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "bench-resource-sampler");
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        synchronized Map<String, Integer> threads() {
+            return new LinkedHashMap<>(threads);
+        }
+
+        synchronized Map<String, Integer> connections() {
+            return new LinkedHashMap<>(connections);
+        }
+
+        synchronized int fileDescriptors() {
+            return fds;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            sampler.interrupt();
+            sampler.join(5000);
+        }
+    }
+}
