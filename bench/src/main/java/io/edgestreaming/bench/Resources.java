@@ -25,8 +25,8 @@ final class Resources {
 
     /** The thread kinds, in print order. */
     static final List<String> THREAD_KINDS = List.of("kafka-delivery-*", "kafka-producer-network-thread (delivery)",
-            "HttpClient-*", "http-delivery-*", "s3-delivery-*", "Flink (tasks, runtime)", "other Kafka clients",
-            "receivers (HTTP, S3)", "other");
+            "HttpClient-*", "http-delivery-*", "s3-delivery-*", "sdk-ScheduledExecutor-* (S3 clients' timeouts)",
+            "Flink (tasks, runtime)", "other Kafka clients", "receivers (HTTP, S3)", "other");
 
     private Resources() {}
 
@@ -45,6 +45,9 @@ final class Resources {
         }
         if (name.startsWith("s3-delivery-")) {
             return "s3-delivery-*";
+        }
+        if (name.startsWith("sdk-ScheduledExecutor-")) {
+            return "sdk-ScheduledExecutor-* (S3 clients' timeouts)";
         }
         return switch (Probe.group(name)) {
             case "tasks", "Flink runtime", "checkpoints' async part" -> "Flink (tasks, runtime)";
@@ -66,6 +69,20 @@ final class Resources {
             }
         }
         out.put("total", total);
+        return out;
+    }
+
+    /** Live threads of a kind by name, digits replaced by '#', most frequent first (to see what "other" holds). */
+    static Map<String, Integer> threadNames(String kind) {
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds(), 0)) {
+            if (info != null && threadKind(info.getThreadName()).equals(kind)) {
+                counts.merge(info.getThreadName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+            }
+        }
+        Map<String, Integer> out = new LinkedHashMap<>();
+        counts.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue())
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
         return out;
     }
 
@@ -126,6 +143,48 @@ final class Resources {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /** Open file descriptors by kind: sockets, anon_inode:[eventpoll], pipes, files... */
+    static Map<String, Integer> fileDescriptorKinds() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    out.merge(target.startsWith("/") ? "file" : target.replaceAll(":?\\[?[0-9]+\\]?$", ""), 1,
+                            Integer::sum);
+                } catch (IOException closedMeanwhile) {
+                    // the descriptor went away while listing
+                }
+            }
+        } catch (IOException e) {
+            out.put("unreadable", -1);
+        }
+        return out;
+    }
+
+    /**
+     * Live objects by class after a full GC ({@code jcmd GC.class_histogram} of this JVM through its diagnostic
+     * MBean): class name to {instances, bytes}.
+     */
+    static Map<String, long[]> classHistogram() {
+        Map<String, long[]> out = new java.util.HashMap<>();
+        try {
+            String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                    new Object[] {new String[0]}, new String[] {String[].class.getName()});
+            for (String line : text.split("\n")) {
+                // "   1:        123456       7890123  java.lang.String (java.base@17)"
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 4 && f[0].endsWith(":")) {
+                    out.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+                }
+            }
+        } catch (Exception e) {
+            LoggerFactory.getLogger(Resources.class).warn("no class histogram: {}", e.toString());
+        }
+        return out;
     }
 
     /** Samples threads and connections once a second on its own thread and keeps the largest count of each. */

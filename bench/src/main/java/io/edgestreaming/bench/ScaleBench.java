@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScaleBench {
     private static final PrintStream OUT = System.out;
-    private static final Logger LOG = LoggerFactory.getLogger(ScaleBench.class);
     static final String USAGE = "usage: ./run-bench.sh --scale [--streams 10000] [--destinations 2000] [--events 100000]"
             + " [--parallelism 2] [--checkpoint-interval 5s] [--max-interval 10s] [--malformed-per-10000 10] [--seed 4529]"
             + " [--output bench/target/scale-bench]";
@@ -139,7 +138,7 @@ public final class ScaleBench {
         try {
             exit = bench.run();
         } catch (Throwable e) {
-            LoggerFactory.getLogger(ScaleBench.class).error("benchmark failed", e);
+            log().error("benchmark failed", e);
             OUT.println("FAILED: " + e);
             exit = 1;
         } finally {
@@ -189,6 +188,7 @@ public final class ScaleBench {
         idle.submit(jobGraph(yaml("idle-http", "idle-waf", "scale-idle", tenants), "idle"));
         idle.awaitCheckpoints(1);
         Thread.sleep(2000);
+        idle.firstCheckpointFrom(cluster.rest.checkpoints(idle.jobId()));
         idleSnapshot = snapshot(idle.jobId());
         cluster.cancel(idle.jobIdObject());
 
@@ -204,7 +204,10 @@ public final class ScaleBench {
             job.awaitDelivered(options.maxInterval().plusSeconds(1));
         }
         FlinkRest.Checkpoints checkpoints = cluster.rest.checkpoints(job.jobId());
+        job.firstCheckpointFrom(checkpoints);
         after = snapshot(job.jobId());
+        Map<String, Integer> otherThreads = Resources.threadNames("other");
+        Map<String, Integer> fdKinds = Resources.fileDescriptorKinds();
         List<String> buckets = tenants.destinations.stream().filter(d -> d.kind() == Streams.Kind.S3)
                 .map(Tenants.Destination::name).toList();
         long heldByReceivers = Outputs.heldInJvm(receiver, s3, buckets);
@@ -214,6 +217,11 @@ public final class ScaleBench {
         report.startup(idle, job);
         report.throughput(job, corpus);
         report.resources(before, idleSnapshot, after, peaks, heldByReceivers);
+        print("  threads of no kind above after the traffic, by name (digits as #): " + otherThreads);
+        print("  file descriptors after the traffic by kind: " + fdKinds + " (the limit: " + fdLimit() + ")");
+        report.heapGrowth("idle job - before", before, idleSnapshot, 12, tenants.specs.size(), "stream");
+        report.heapGrowth("after the traffic - idle job (the receivers' copies included)", idleSnapshot, after, 20,
+                after.pairCount(), "destination and subtask");
         report.checkpoints(checkpoints, job.submitEpochMillis());
         print("");
         print("== exactly once");
@@ -289,9 +297,10 @@ public final class ScaleBench {
 
     private ScaleReport.Snapshot snapshot(String jobId) {
         long heap = BenchEnv.heapAfterGc();
+        Map<String, long[]> classes = Resources.classHistogram();
         return new ScaleReport.Snapshot(heap, Resources.threads(), Resources.connections(ports),
                 Resources.fileDescriptors(), jobId == null ? Map.of() : BenchMetrics.registered(jobId),
-                jobId == null ? Map.of() : ScaleReport.pairs(jobId));
+                jobId == null ? Map.of() : ScaleReport.pairs(jobId), classes);
     }
 
     private ScaleOutputs.Verification verify() throws Exception {
@@ -305,10 +314,25 @@ public final class ScaleBench {
         return v;
     }
 
+    /** The process's limit of open files, from /proc/self/limits. */
+    private static String fdLimit() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/limits")).stream().filter(l -> l.startsWith("Max open files"))
+                    .map(l -> l.replaceAll("\\s+", " ").trim()).findFirst().orElse("unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** Not a static field: the log file's directory is set in main, before log4j2 starts. */
+    private static Logger log() {
+        return LoggerFactory.getLogger(ScaleBench.class);
+    }
+
     private void print(String line) {
         OUT.println(line);
         results.append(line).append('\n');
-        LOG.info(line);
+        log().info(line);
     }
 
     private void shutdown() {
@@ -317,7 +341,7 @@ public final class ScaleBench {
                 try {
                     c.close();
                 } catch (Exception e) {
-                    LOG.warn("closing {}: {}", c, e.toString());
+                    log().warn("closing {}: {}", c, e.toString());
                 }
             }
         }
@@ -325,7 +349,7 @@ public final class ScaleBench {
             try {
                 BenchEnv.deleteRecursively(work);
             } catch (Exception e) {
-                LOG.warn("cannot delete {}: {}", work, e.toString());
+                log().warn("cannot delete {}: {}", work, e.toString());
             }
         }
     }

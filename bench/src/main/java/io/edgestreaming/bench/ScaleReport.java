@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 final class ScaleReport {
     /** What the JVM held at one moment; {@code pairs}: destinations delivered to, per subtask, by endpoint type. */
     record Snapshot(long heap, Map<String, Integer> threads, Map<String, Integer> connections, int fds,
-            Map<BenchMetrics.SeriesKey, Long> metrics, Map<Streams.Kind, Integer> pairs) {
+            Map<BenchMetrics.SeriesKey, Long> metrics, Map<Streams.Kind, Integer> pairs, Map<String, long[]> classes) {
 
         long metrics(String scope) {
             return metrics.entrySet().stream().filter(e -> e.getKey().scope().equals(scope)).mapToLong(Map.Entry::getValue)
@@ -159,9 +159,26 @@ final class ScaleReport {
                 after.metrics()));
     }
 
+    /** The classes whose live bytes grew most from one snapshot to the next; per {@code per} unit (e.g. a stream). */
+    void heapGrowth(String title, Snapshot from, Snapshot to, int top, long per, String unit) {
+        List<Map.Entry<String, long[]>> growth = new ArrayList<>();
+        to.classes().forEach((name, v) -> {
+            long[] was = from.classes().getOrDefault(name, new long[2]);
+            growth.add(Map.entry(name, new long[] {v[0] - was[0], v[1] - was[1]}));
+        });
+        growth.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
+        long total = growth.stream().mapToLong(e -> e.getValue()[1]).sum();
+        print.accept(String.format(Locale.ROOT, "  live objects, %s: %s in all (%,d B per %s); the classes that grew most:",
+                title, mb(total), total / Math.max(1, per), unit));
+        for (Map.Entry<String, long[]> e : growth.subList(0, Math.min(top, growth.size()))) {
+            print.accept(String.format(Locale.ROOT, "    %10s %,10d objects  %,8d B per %s  %s", mb(e.getValue()[1]),
+                    e.getValue()[0], e.getValue()[1] / Math.max(1, per), unit, e.getKey()));
+        }
+    }
+
     private static Streams.Kind threadType(String kind) {
         return kind.startsWith("kafka-") ? Streams.Kind.KAFKA : kind.startsWith("HttpClient") || kind.startsWith("http-")
-                ? Streams.Kind.HTTP : kind.startsWith("s3-") ? Streams.Kind.S3 : null;
+                ? Streams.Kind.HTTP : kind.startsWith("s3-") || kind.startsWith("sdk-") ? Streams.Kind.S3 : null;
     }
 
     /** {@code peak}: the sampled one, or the count after the traffic if higher (sampled once a second). */
@@ -184,9 +201,11 @@ final class ScaleReport {
         long[] durations = list.stream().mapToLong(FlinkRest.Checkpoint::duration).sorted().toArray();
         FlinkRest.Checkpoint sync = list.stream().max((a, b) -> Long.compare(a.maxSync(), b.maxSync())).orElseThrow();
         FlinkRest.Checkpoint async = list.stream().max((a, b) -> Long.compare(a.maxAsync(), b.maxAsync())).orElseThrow();
-        print.accept(String.format(Locale.ROOT, "== checkpoints: %d completed, %d failed; size median %s, largest %s;"
+        print.accept(String.format(Locale.ROOT, "== checkpoints: %d completed, %d failed%s; size median %s, largest %s;"
                         + " duration median %,d ms, longest %,d ms; slowest synchronous part %,d ms (%s), asynchronous %,d ms"
-                        + " (%s)", cps.completed(), cps.failed(), mb(sizes[sizes.length / 2]), mb(sizes[sizes.length - 1]),
+                        + " (%s)", cps.completed(), cps.failed(), cps.failed() > cps.failedInHistory() ? " ("
+                        + (cps.failed() - cps.failedInHistory()) + " not in the history: a trigger that failed before the"
+                        + " checkpoint started)" : "", mb(sizes[sizes.length / 2]), mb(sizes[sizes.length - 1]),
                 durations[durations.length / 2], durations[durations.length - 1], sync.maxSync(), sync.maxSyncVertex(),
                 async.maxAsync(), async.maxAsyncVertex()));
         List<String> each = new ArrayList<>();

@@ -27,7 +27,7 @@ final class ScaleRun {
     double lastDeploying;
     double lastInitializing;
     double allRunning;
-    /** Seconds from submission to the first completed checkpoint, NaN before. */
+    /** Seconds from submission to the first completed checkpoint ({@link #firstCheckpointFrom}). */
     double firstCheckpoint = Double.NaN;
     int subtasks;
     long events10;
@@ -102,11 +102,13 @@ final class ScaleRun {
 
     private long completedCheckpoints() {
         String job = id.toString();
-        long n = (long) BenchMetrics.sum("numberOfCompletedCheckpoints", e -> job.equals(e.jobId()));
-        if (n > 0 && Double.isNaN(firstCheckpoint)) {
-            firstCheckpoint = (System.nanoTime() - submitNanos) / 1e9;
-        }
-        return n;
+        return (long) BenchMetrics.sum("numberOfCompletedCheckpoints", e -> job.equals(e.jobId()));
+    }
+
+    /** When the first checkpoint in the history completed, in seconds from submission. */
+    void firstCheckpointFrom(FlinkRest.Checkpoints checkpoints) {
+        checkpoints.history().stream().findFirst().ifPresent(c ->
+                firstCheckpoint = (c.triggerMillis() + c.duration() - submitEpochMillis) / 1000.0);
     }
 
     void awaitCheckpoints(int n) throws Exception {
@@ -118,7 +120,6 @@ final class ScaleRun {
             }
             Thread.sleep(100);
         }
-        print.accept(String.format(Locale.ROOT, "  first checkpoint completed %.1f s after submission", firstCheckpoint));
     }
 
     /** Samples {@code eventsRead} every 100 ms until the whole backlog was read. */
@@ -132,7 +133,6 @@ final class ScaleRun {
                 cluster.checkRunning(id);
                 nextStatus = now + TimeUnit.SECONDS.toNanos(1);
             }
-            completedCheckpoints();
             long events = (long) BenchMetrics.sum("eventsRead", e -> job.equals(e.jobId()));
             if (nanos10 == 0 && events >= n / 10) {
                 nanos10 = now;
@@ -163,7 +163,7 @@ final class ScaleRun {
     void awaitDelivered(Duration settleAtLeast) throws Exception {
         long atEnd = completedCheckpoints();
         long deadline = nanosAll + TimeUnit.MINUTES.toNanos(10);
-        while (System.nanoTime() < nanosAll + settleAtLeast.toNanos() || !delivered() || completedCheckpoints() < atEnd + 2) {
+        while (completedCheckpoints() < atEnd + 2 || System.nanoTime() < nanosAll + settleAtLeast.toNanos() || !delivered()) {
             cluster.checkRunning(id);
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("job " + id + ": not everything delivered 10 minutes after the last event"
