@@ -12,8 +12,8 @@ import org.apache.flink.util.InstantiationUtil;
 
 /**
  * The serialized size of a job graph, of each vertex's configuration (what a subtask of it is deployed with) and of
- * each operator's configuration in there: an operator's configuration holds its user function serialized, and the
- * job's configuration travels in the user functions.
+ * each operator in there (its factory and user function, serialized): the job's configuration travels in the user
+ * functions.
  */
 record GraphSize(long bytes, List<Vertex> vertices) {
     record Vertex(String name, long bytes, Map<String, Long> operators) {}
@@ -25,7 +25,9 @@ record GraphSize(long bytes, List<Vertex> vertices) {
             Map<String, Long> operators = new TreeMap<>();
             for (StreamConfig op : new StreamConfig(v.getConfiguration()).getTransitiveChainedTaskConfigsWithSelf(loader)
                     .values()) {
-                operators.put(op.getOperatorName(), (long) InstantiationUtil.serializeObject(op.getConfiguration()).length);
+                // The serialized operator (its factory and user function), without the chained operators' configurations.
+                operators.put(op.getOperatorName(),
+                        (long) op.getConfiguration().getBytes(StreamConfig.SERIALIZED_UDF, new byte[0]).length);
             }
             vertices.add(new Vertex(v.getName(), InstantiationUtil.serializeObject(v.getConfiguration()).length, operators));
         }

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class ScaleBench {
     private static final PrintStream OUT = System.out;
     static final String USAGE = "usage: ./run-bench.sh --scale [--streams 10000] [--destinations 2000] [--events 100000]"
-            + " [--parallelism 2] [--checkpoint-interval 5s] [--max-interval 10s] [--malformed-per-10000 10] [--seed 4529]"
+            + " [--parallelism 2] [--checkpoint-interval 5s] [--max-interval 10s] [--settle-timeout 30m]"
+            + " [--malformed-per-10000 10] [--seed 4529]"
             + " [--output bench/target/scale-bench]";
     private static final String HTTP_TOPIC = "http";
     private static final String WAF_TOPIC = "waf";
@@ -52,11 +53,19 @@ public final class ScaleBench {
     private static final String ALLOWED_NETWORKS = "allowed_networks: [\"127.0.0.0/8\", \"::1/128\"]\n";
 
     record Options(int streams, int destinations, int events, int parallelism, Duration checkpointInterval,
-            Duration maxInterval, int malformedPerTenThousand, long seed, Path output) {
+            Duration maxInterval, Duration settleTimeout, int malformedPerTenThousand, long seed, Path output) {
 
         static Options parse(String[] args) {
-            Options o = new Options(10_000, 2_000, 100_000, 2, Duration.ofSeconds(5), Duration.ofSeconds(10), 10, 4529,
-                    Path.of("bench/target/scale-bench"));
+            int streams = 10_000;
+            int destinations = 2_000;
+            int events = 100_000;
+            int parallelism = 2;
+            Duration checkpointInterval = Duration.ofSeconds(5);
+            Duration maxInterval = Duration.ofSeconds(10);
+            Duration settleTimeout = Duration.ofMinutes(30);
+            int malformed = 10;
+            long seed = 4529;
+            Path output = Path.of("bench/target/scale-bench");
             for (int i = 0; i < args.length; i += 2) {
                 String arg = args[i];
                 if (arg.equals("-h") || arg.equals("--help")) {
@@ -66,40 +75,36 @@ public final class ScaleBench {
                     throw new IllegalArgumentException(arg + " needs a value");
                 }
                 String v = args[i + 1].replace("_", "").replace(",", "");
-                o = switch (arg) {
-                    case "--streams" -> new Options(Integer.parseInt(v), o.destinations, o.events, o.parallelism,
-                            o.checkpointInterval, o.maxInterval, o.malformedPerTenThousand, o.seed, o.output);
-                    case "--destinations" -> new Options(o.streams, Integer.parseInt(v), o.events, o.parallelism,
-                            o.checkpointInterval, o.maxInterval, o.malformedPerTenThousand, o.seed, o.output);
-                    case "--events" -> new Options(o.streams, o.destinations, Integer.parseInt(v), o.parallelism,
-                            o.checkpointInterval, o.maxInterval, o.malformedPerTenThousand, o.seed, o.output);
-                    case "--parallelism" -> new Options(o.streams, o.destinations, o.events, Integer.parseInt(v),
-                            o.checkpointInterval, o.maxInterval, o.malformedPerTenThousand, o.seed, o.output);
-                    case "--checkpoint-interval" -> new Options(o.streams, o.destinations, o.events, o.parallelism,
-                            seconds(v), o.maxInterval, o.malformedPerTenThousand, o.seed, o.output);
-                    case "--max-interval" -> new Options(o.streams, o.destinations, o.events, o.parallelism,
-                            o.checkpointInterval, seconds(v), o.malformedPerTenThousand, o.seed, o.output);
-                    case "--malformed-per-10000" -> new Options(o.streams, o.destinations, o.events, o.parallelism,
-                            o.checkpointInterval, o.maxInterval, Integer.parseInt(v), o.seed, o.output);
-                    case "--seed" -> new Options(o.streams, o.destinations, o.events, o.parallelism,
-                            o.checkpointInterval, o.maxInterval, o.malformedPerTenThousand, Long.parseLong(v), o.output);
-                    case "--output" -> new Options(o.streams, o.destinations, o.events, o.parallelism,
-                            o.checkpointInterval, o.maxInterval, o.malformedPerTenThousand, o.seed, Path.of(args[i + 1]));
+                switch (arg) {
+                    case "--streams" -> streams = Integer.parseInt(v);
+                    case "--destinations" -> destinations = Integer.parseInt(v);
+                    case "--events" -> events = Integer.parseInt(v);
+                    case "--parallelism" -> parallelism = Integer.parseInt(v);
+                    case "--checkpoint-interval" -> checkpointInterval = duration(v);
+                    case "--max-interval" -> maxInterval = duration(v);
+                    case "--settle-timeout" -> settleTimeout = duration(v);
+                    case "--malformed-per-10000" -> malformed = Integer.parseInt(v);
+                    case "--seed" -> seed = Long.parseLong(v);
+                    case "--output" -> output = Path.of(args[i + 1]);
                     default -> throw new IllegalArgumentException("unknown option " + arg);
-                };
+                }
             }
-            Tenants.of(o.streams, o.destinations); // checks the shape
-            if (o.events < 1000 || o.parallelism < 1) {
+            Tenants.of(streams, destinations); // checks the shape
+            if (events < 1000 || parallelism < 1) {
                 throw new IllegalArgumentException("--events at least 1000, --parallelism at least 1");
             }
-            return o;
+            return new Options(streams, destinations, events, parallelism, checkpointInterval, maxInterval, settleTimeout,
+                    malformed, seed, output);
         }
 
-        private static Duration seconds(String v) {
-            if (!v.endsWith("s")) {
-                throw new IllegalArgumentException("durations in seconds, e.g. 5s");
-            }
-            return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+        /** "5s" or "30m". */
+        private static Duration duration(String v) {
+            long n = Long.parseLong(v.substring(0, v.length() - 1));
+            return switch (v.charAt(v.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                default -> throw new IllegalArgumentException("durations in seconds or minutes, e.g. 5s or 30m");
+            };
         }
     }
 
@@ -144,6 +149,18 @@ public final class ScaleBench {
         } finally {
             bench.shutdown();
         }
+        // Thousands of delivery threads can keep the JVM's exit waiting; the results are written by now.
+        int code = exit;
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            Runtime.getRuntime().halt(code);
+        }, "bench-exit-watchdog");
+        halt.setDaemon(true);
+        halt.start();
         System.exit(exit);
     }
 
@@ -201,7 +218,7 @@ public final class ScaleBench {
             peaks = sampled;
             job.submit(full);
             job.readAll(corpus.events);
-            job.awaitDelivered(options.maxInterval().plusSeconds(1));
+            job.awaitDelivered(options.maxInterval().plusSeconds(1), options.settleTimeout());
         }
         FlinkRest.Checkpoints checkpoints = cluster.rest.checkpoints(job.jobId());
         job.firstCheckpointFrom(checkpoints);

@@ -158,18 +158,24 @@ final class ScaleRun {
 
     /**
      * Waits until every block cut was delivered (or dead-lettered), at least {@code settleAtLeast} after the last
-     * event (the last blocks are cut by their max_interval timer), and two more checkpoints completed.
+     * event (the last blocks are cut by their max_interval timer), and two more checkpoints completed; prints the
+     * progress every 30 s.
      */
-    void awaitDelivered(Duration settleAtLeast) throws Exception {
+    void awaitDelivered(Duration settleAtLeast, Duration timeout) throws Exception {
         long atEnd = completedCheckpoints();
-        long deadline = nanosAll + TimeUnit.MINUTES.toNanos(10);
+        long deadline = nanosAll + timeout.toNanos();
+        long nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (completedCheckpoints() < atEnd + 2 || System.nanoTime() < nanosAll + settleAtLeast.toNanos() || !delivered()) {
             cluster.checkRunning(id);
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("job " + id + ": not everything delivered 10 minutes after the last event"
-                        + String.format(Locale.ROOT, " (blocks cut %,d, delivered %,d, dead-lettered %,d, pending %,d)",
-                        BenchMetrics.sum("blocksCut"), BenchMetrics.sum("deliveredBlocks"),
-                        BenchMetrics.sum("deadLetteredBlocks"), BenchMetrics.sum("pendingBlocks")));
+            long now = System.nanoTime();
+            if (now > deadline) {
+                throw new IllegalStateException("job " + id + ": not everything delivered " + timeout.toMinutes()
+                        + " min after the last event (" + progress() + ")");
+            }
+            if (now > nextProgress) {
+                print.accept(String.format(Locale.ROOT, "  %.0f s after the last event: %s", (now - nanosAll) / 1e9,
+                        progress()));
+                nextProgress = now + TimeUnit.SECONDS.toNanos(30);
             }
             Thread.sleep(250);
         }
@@ -178,6 +184,12 @@ final class ScaleRun {
         print.accept(String.format(Locale.ROOT, "  everything delivered %.1f s after the last event was read: %,d blocks"
                 + " (%,d dead-lettered)", settleSeconds, BenchMetrics.sum("deliveredBlocks"),
                 BenchMetrics.sum("deadLetteredBlocks")));
+    }
+
+    private String progress() {
+        return String.format(Locale.ROOT, "blocks cut %,d, delivered %,d, dead-lettered %,d, pending %,d; %d checkpoints"
+                + " completed", BenchMetrics.sum("blocksCut"), BenchMetrics.sum("deliveredBlocks"),
+                BenchMetrics.sum("deadLetteredBlocks"), BenchMetrics.sum("pendingBlocks"), completedCheckpoints());
     }
 
     private static boolean delivered() {
