@@ -145,6 +145,15 @@ final class Resources {
         }
     }
 
+    /** Memory mappings of this process (each thread's stack and guard page among them; vm.max_map_count bounds them). */
+    static int memoryMappings() {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return (int) lines.count();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     /** Open file descriptors by kind: sockets, anon_inode:[eventpoll], pipes, files... */
     static Map<String, Integer> fileDescriptorKinds() {
         Map<String, Integer> out = new java.util.TreeMap<>();
@@ -195,6 +204,7 @@ final class Resources {
         private final Map<String, Integer> threads = new LinkedHashMap<>();
         private final Map<String, Integer> connections = new LinkedHashMap<>();
         private int fds;
+        private int maps;
         private final Thread sampler;
         private volatile boolean running = true;
 
@@ -204,7 +214,9 @@ final class Resources {
                     Map<String, Integer> t = Resources.threads();
                     Map<String, Integer> c = round % 3 == 0 ? Resources.connections(ports) : Map.of();
                     int f = round % 3 == 0 ? Resources.fileDescriptors() : 0;
+                    int m = round % 3 == 0 ? Resources.memoryMappings() : 0;
                     synchronized (this) {
+                        maps = Math.max(maps, m);
                         t.forEach((k, v) -> threads.merge(k, v, Math::max));
                         c.forEach((k, v) -> connections.merge(k, v, Math::max));
                         fds = Math.max(fds, f);
@@ -230,6 +242,10 @@ final class Resources {
 
         synchronized int fileDescriptors() {
             return fds;
+        }
+
+        synchronized int memoryMappings() {
+            return maps;
         }
 
         @Override

@@ -197,7 +197,7 @@ public final class ScaleBench {
         report.graphSize(GraphSize.of(full), GraphSize.of(jobGraph(yaml("idle-http", "idle-waf", "graph-5",
                 tenants.first(Tenants.STREAMS_PER_CLIENT)), "5 streams")), Tenants.STREAMS_PER_CLIENT);
 
-        ScaleReport.Snapshot before = snapshot(null);
+        ScaleReport.Snapshot before = snapshot(null, Map.of());
         ScaleRun idle = new ScaleRun(cluster, this::print);
         ScaleReport.Snapshot idleSnapshot;
         print("");
@@ -206,33 +206,48 @@ public final class ScaleBench {
         idle.awaitCheckpoints(1);
         Thread.sleep(2000);
         idle.firstCheckpointFrom(cluster.rest.checkpoints(idle.jobId()));
-        idleSnapshot = snapshot(idle.jobId());
+        idleSnapshot = snapshot(idle.jobId(), Map.of());
         cluster.cancel(idle.jobIdObject());
 
         print("");
         print("== job over the backlog");
         ScaleRun job = new ScaleRun(cluster, this::print);
-        ScaleReport.Snapshot after;
         Resources.Peaks peaks;
+        String failure = null;
         try (Resources.Peaks sampled = new Resources.Peaks(ports)) {
             peaks = sampled;
             job.submit(full);
-            job.readAll(corpus.events);
-            job.awaitDelivered(options.maxInterval().plusSeconds(1), options.settleTimeout());
+            try {
+                job.readAll(corpus.events);
+                job.awaitDelivered(options.maxInterval().plusSeconds(1), options.settleTimeout());
+            } catch (IllegalStateException e) {
+                // What was measured up to here is still printed: a job that cannot keep up is a finding.
+                failure = e.getMessage();
+                print("  FAILED: " + failure);
+            }
         }
+        boolean running = !cluster.mini.getJobStatus(job.jobIdObject()).get(60, TimeUnit.SECONDS).isGloballyTerminalState();
         FlinkRest.Checkpoints checkpoints = cluster.rest.checkpoints(job.jobId());
         job.firstCheckpointFrom(checkpoints);
-        after = snapshot(job.jobId());
+        job.updatePairs();
+        ScaleReport.Snapshot after = snapshot(job.jobId(), job.pairs());
         Map<String, Integer> otherThreads = Resources.threadNames("other");
         Map<String, Integer> fdKinds = Resources.fileDescriptorKinds();
         List<String> buckets = tenants.destinations.stream().filter(d -> d.kind() == Streams.Kind.S3)
                 .map(Tenants.Destination::name).toList();
         long heldByReceivers = Outputs.heldInJvm(receiver, s3, buckets);
-        ScaleOutputs.Verification v = verify();
-        cluster.cancel(job.jobIdObject());
+        ScaleOutputs.Verification v = failure == null ? verify() : null;
+        if (running) {
+            cluster.cancel(job.jobIdObject());
+        }
 
         report.startup(idle, job);
         report.throughput(job, corpus);
+        if (failure != null) {
+            print("");
+            print("== the job did not deliver everything: " + failure + (running ? "" : "; the job had failed, so the"
+                    + " \"after\" column below is after its failure (the peaks were sampled while it ran)"));
+        }
         report.resources(before, idleSnapshot, after, peaks, heldByReceivers);
         print("  threads of no kind above after the traffic, by name (digits as #): " + otherThreads);
         print("  file descriptors after the traffic by kind: " + fdKinds + " (the limit: " + fdLimit() + ")");
@@ -242,15 +257,19 @@ public final class ScaleBench {
         report.checkpoints(checkpoints, job.submitEpochMillis());
         print("");
         print("== exactly once");
-        v.lines().forEach(l -> print("  " + l));
-        print("  => " + (v.exactlyOnce() ? "every record exactly once" : "NOT EXACTLY ONCE"));
+        if (v == null) {
+            print("  not checked: not everything was delivered");
+        } else {
+            v.lines().forEach(l -> print("  " + l));
+            print("  => " + (v.exactlyOnce() ? "every record exactly once" : "NOT EXACTLY ONCE"));
+        }
         print(String.format(Locale.ROOT, "(took %d min %d s; load average at the end %s)",
                 TimeUnit.NANOSECONDS.toMinutes(System.nanoTime() - started),
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) % 60, BenchEnv.loadAverage()));
         Path file = options.output().resolve("results.txt");
         Files.writeString(file, results.toString());
         OUT.println("(also in " + file + "; logs in " + options.output().resolve("bench.log") + ")");
-        return v.exactlyOnce() ? 0 : 3;
+        return v == null ? 4 : v.exactlyOnce() ? 0 : 3;
     }
 
     private void startServers() throws Exception {
@@ -312,12 +331,13 @@ public final class ScaleBench {
         return graph.getJobGraph();
     }
 
-    private ScaleReport.Snapshot snapshot(String jobId) {
+    /** {@code pairs}: the destinations delivered to per subtask, by type (see {@link ScaleReport#pairs}). */
+    private ScaleReport.Snapshot snapshot(String jobId, Map<Streams.Kind, Integer> pairs) {
         long heap = BenchEnv.heapAfterGc();
         Map<String, long[]> classes = Resources.classHistogram();
         return new ScaleReport.Snapshot(heap, Resources.threads(), Resources.connections(ports),
-                Resources.fileDescriptors(), jobId == null ? Map.of() : BenchMetrics.registered(jobId),
-                jobId == null ? Map.of() : ScaleReport.pairs(jobId), classes);
+                Resources.fileDescriptors(), Resources.memoryMappings(),
+                jobId == null ? Map.of() : BenchMetrics.registered(jobId), pairs, classes);
     }
 
     private ScaleOutputs.Verification verify() throws Exception {

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 /** The scale benchmark's figures, printed as they come: one section per phase, the resources as a table. */
 final class ScaleReport {
     /** What the JVM held at one moment; {@code pairs}: destinations delivered to, per subtask, by endpoint type. */
-    record Snapshot(long heap, Map<String, Integer> threads, Map<String, Integer> connections, int fds,
+    record Snapshot(long heap, Map<String, Integer> threads, Map<String, Integer> connections, int fds, int maps,
             Map<BenchMetrics.SeriesKey, Long> metrics, Map<Streams.Kind, Integer> pairs, Map<String, long[]> classes) {
 
         long metrics(String scope) {
@@ -106,10 +106,15 @@ final class ScaleReport {
 
     void throughput(ScaleRun job, ScaleCorpus corpus) {
         print.accept("");
+        if (job.nanosAll == 0) {
+            print.accept("== throughput: the backlog was not read");
+            return;
+        }
         print.accept(String.format(Locale.ROOT, "== throughput: %,.0f events/s between 10%% and 90%% of the backlog (%,d"
-                        + " events, %.1f MB, %.2f records per event); all read %.1f s after submission, all delivered %.1f s"
-                        + " later", job.rate(), corpus.events, corpus.bytes / 1e6,
-                (double) corpus.expectedRecords / corpus.events, job.readSeconds(), job.settleSeconds));
+                        + " events, %.1f MB, %.2f records per event); all read %.1f s after submission, %s", job.rate(),
+                corpus.events, corpus.bytes / 1e6, (double) corpus.expectedRecords / corpus.events, job.readSeconds(),
+                job.settleSeconds > 0 ? String.format(Locale.ROOT, "all delivered %.1f s later", job.settleSeconds)
+                        : "not all delivered"));
     }
 
     void resources(Snapshot before, Snapshot idle, Snapshot after, Resources.Peaks peaks, long heldByReceivers) {
@@ -117,8 +122,9 @@ final class ScaleReport {
         print.accept("");
         print.accept(String.format(Locale.ROOT, "== resources of this JVM (the TaskManager, the HTTP receiver and s3proxy;"
                         + " the broker runs apart). Destinations delivered to, per subtask (destination x subtask pairs):"
-                        + " HTTP %,d, Kafka %,d, S3 %,d, of %,d destinations x %d subtasks", pairs.get(Streams.Kind.HTTP),
-                pairs.get(Streams.Kind.KAFKA), pairs.get(Streams.Kind.S3), tenants.destinations.size(), parallelism));
+                        + " HTTP %,d, Kafka %,d, S3 %,d, of %,d destinations x %d subtasks",
+                pairs.getOrDefault(Streams.Kind.HTTP, 0), pairs.getOrDefault(Streams.Kind.KAFKA, 0),
+                pairs.getOrDefault(Streams.Kind.S3, 0), tenants.destinations.size(), parallelism));
         print.accept("| | before any job | idle job (all streams, no traffic) | after the traffic | peak during the"
                 + " traffic | per destination and subtask (after - idle; peak - idle) |");
         print.accept("| --- | ---: | ---: | ---: | ---: | --- |");
@@ -143,6 +149,8 @@ final class ScaleReport {
                     peakConnections.getOrDefault(server, 0), type == null ? null : pairs.get(type), type));
         }
         print.accept(row("file descriptors", before.fds(), idle.fds(), after.fds(), peaks.fileDescriptors(), null, null));
+        print.accept(row("memory mappings (/proc/self/maps)", before.maps(), idle.maps(), after.maps(),
+                peaks.memoryMappings(), null, null));
         long streamsBySubtask = (long) tenants.specs.size() * parallelism;
         print.accept(String.format(Locale.ROOT, "| metrics: per stream | - | %,d | %,d | - | %.1f per stream and subtask |",
                 idle.metrics("stream"), after.metrics("stream"), (double) idle.metrics("stream") / streamsBySubtask));

@@ -2,6 +2,7 @@ package io.edgestreaming.bench;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.JobID;
@@ -36,6 +37,8 @@ final class ScaleRun {
     long nanos90;
     long nanosAll;
     double settleSeconds;
+    /** The destinations delivered to per subtask, by type, as last seen while the job ran. */
+    private Map<Streams.Kind, Integer> pairs = Map.of();
 
     ScaleRun(BenchCluster cluster, Consumer<String> print) {
         this.cluster = cluster;
@@ -147,6 +150,7 @@ final class ScaleRun {
             if (events >= n) {
                 nanosAll = now;
                 print.accept(String.format(Locale.ROOT, "  100%% read after %.1f s", (now - submitNanos) / 1e9));
+                updatePairs();
                 return;
             }
             if (now > deadline) {
@@ -169,8 +173,8 @@ final class ScaleRun {
             cluster.checkRunning(id);
             long now = System.nanoTime();
             if (now > deadline) {
-                throw new IllegalStateException("job " + id + ": not everything delivered " + timeout.toMinutes()
-                        + " min after the last event (" + progress() + ")");
+                throw new IllegalStateException("job " + id + ": not everything delivered " + timeout.toSeconds()
+                        + " s after the last event (" + progress() + ")");
             }
             if (now > nextProgress) {
                 print.accept(String.format(Locale.ROOT, "  %.0f s after the last event: %s", (now - nanosAll) / 1e9,
@@ -186,7 +190,20 @@ final class ScaleRun {
                 BenchMetrics.sum("deadLetteredBlocks")));
     }
 
+    /** Reads the destinations delivered to from the running job's metrics; keeps the last answer once they are gone. */
+    void updatePairs() {
+        Map<Streams.Kind, Integer> now = ScaleReport.pairs(id.toString());
+        if (now.values().stream().mapToInt(Integer::intValue).sum() > 0) {
+            pairs = now;
+        }
+    }
+
+    Map<Streams.Kind, Integer> pairs() {
+        return pairs;
+    }
+
     private String progress() {
+        updatePairs();
         return String.format(Locale.ROOT, "blocks cut %,d, delivered %,d, dead-lettered %,d, pending %,d; %d checkpoints"
                 + " completed", BenchMetrics.sum("blocksCut"), BenchMetrics.sum("deliveredBlocks"),
                 BenchMetrics.sum("deadLetteredBlocks"), BenchMetrics.sum("pendingBlocks"), completedCheckpoints());
