@@ -2,8 +2,6 @@ package io.edgestreaming.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,68 +14,101 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What this JVM holds at a moment: live threads by kind (the delivery transports' threads by their name prefixes,
- * Flink's, the Kafka clients', the receivers') and established TCP connections from this process to each server
- * (its sockets in {@code /proc/self/fd} matched to {@code /proc/self/net/tcp} and {@code tcp6} by inode; the
- * in-process receivers' own ends have the server's port as their local port and are not counted).
+ * Flink's, the Kafka clients', the receivers', the JVM's own) and established TCP connections from this process to
+ * each server (its sockets in {@code /proc/self/fd} matched to {@code /proc/self/net/tcp} and {@code tcp6} by inode;
+ * the in-process receivers' own ends have the server's port as their local port and are not counted).
+ *
+ * <p>Threads are counted from the kernel's view, {@code /proc/self/task/<tid>/comm} (names cut to 15 characters), not
+ * with ThreadMXBean: its calls protect every thread of the JVM while they run (JDK 17's thread-safe memory
+ * reclamation), and with thousands of threads every exiting thread then waits for them holding the JVM's thread
+ * lock, which stalls every thread start (task threads included). Counting must not slow what it counts.
  */
 final class Resources {
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-
     /** The thread kinds, in print order. */
-    static final List<String> THREAD_KINDS = List.of("kafka-delivery-*", "kafka-producer-network-thread (delivery)",
+    static final List<String> THREAD_KINDS = List.of("kafka-delivery-*", "kafka-producer-network-thread",
             "HttpClient-*", "http-delivery-*", "s3-delivery-*", "sdk-ScheduledExecutor-* (S3 clients' timeouts)",
-            "Flink (tasks, runtime)", "other Kafka clients", "receivers (HTTP, S3)", "other");
+            "Flink (tasks, runtime)", "other Kafka clients", "receivers (HTTP, S3)", "JVM (GC, JIT, ...)", "other");
+    private static final List<String> FLINK = List.of("Source: ", "batcher", "flink-", "Flink", "pekko", "jobmanager",
+            "mini-cluster", "Checkpoint", "OutputFlusher", "Timer", "ForkJoinPool", "AsyncOperation", "IOManager",
+            "Time Trigger", "SourceCoordina", "resourcemanage", "RpcService", "BLOB Server", "Canceler", "Cleanup",
+            "Sink", "dead-letter", "cluster-io", "metrics", "taskmanager", "Thread-", "pool-", "Scheduler-", "System Time",
+            "CloseableReaper");
+    private static final List<String> JVM = List.of("C1 CompilerThre", "C2 CompilerThre", "GC Thread", "G1 ", "VM Thread",
+            "VM Periodic", "Reference Handl", "Finalizer", "Signal Dispatch", "Common-Cleaner", "Notification Th",
+            "Service Thread", "Monitor Deflati", "Sweeper", "java", "main", "Attach Listene", "process reaper",
+            "CompletableFutu", "Keep-Alive-Time", "idle-timeout-ta", "HTTP-Dispatcher", "bench-");
+    private static final List<String> RECEIVERS = List.of("http-receiver-", "qtp", "S3Proxy", "jetty", "user thread");
 
     private Resources() {}
 
-    static String threadKind(String name) {
-        if (name.startsWith("kafka-delivery-")) {
+    /** The kind of a thread by its name as the kernel has it (at most 15 characters). */
+    static String threadKind(String comm) {
+        if (comm.startsWith("kafka-delivery-")) {
             return "kafka-delivery-*";
         }
-        if (name.startsWith("kafka-producer-network-thread | edge-streaming-")) {
-            return "kafka-producer-network-thread (delivery)";
+        if (comm.startsWith("kafka-producer-")) {
+            return "kafka-producer-network-thread";
         }
-        if (name.startsWith("HttpClient-")) {
+        if (comm.startsWith("HttpClient-")) {
             return "HttpClient-*";
         }
-        if (name.startsWith("http-delivery-")) {
+        if (comm.startsWith("http-delivery-")) {
             return "http-delivery-*";
         }
-        if (name.startsWith("s3-delivery-")) {
+        if (comm.startsWith("s3-delivery-")) {
             return "s3-delivery-*";
         }
-        if (name.startsWith("sdk-ScheduledExecutor-")) {
+        if (comm.startsWith("sdk-ScheduledEx")) {
             return "sdk-ScheduledExecutor-* (S3 clients' timeouts)";
         }
-        return switch (Probe.group(name)) {
-            case "tasks", "Flink runtime", "checkpoints' async part" -> "Flink (tasks, runtime)";
-            case "Kafka clients" -> "other Kafka clients";
-            case "receivers (HTTP, S3)" -> "receivers (HTTP, S3)";
-            default -> name.startsWith("kafka-") ? "other Kafka clients" : "other";
-        };
+        if (comm.startsWith("kafka-") || comm.startsWith("Source Data Fet")) {
+            return "other Kafka clients";
+        }
+        if (RECEIVERS.stream().anyMatch(comm::startsWith)) {
+            return "receivers (HTTP, S3)";
+        }
+        if (FLINK.stream().anyMatch(comm::startsWith)) {
+            return "Flink (tasks, runtime)";
+        }
+        if (JVM.stream().anyMatch(comm::startsWith)) {
+            return "JVM (GC, JIT, ...)";
+        }
+        return "other";
+    }
+
+    /** The names (comm) of this process's threads. */
+    private static List<String> threadNames() {
+        List<String> names = new java.util.ArrayList<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                try {
+                    names.add(Files.readString(task.resolve("comm")).strip());
+                } catch (IOException endedMeanwhile) {
+                    // the thread ended while listing
+                }
+            }
+        } catch (IOException e) {
+            LoggerFactory.getLogger(Resources.class).warn("cannot list /proc/self/task: {}", e.toString());
+        }
+        return names;
     }
 
     /** Live threads by kind, every kind present (0 when none); "total" last. */
     static Map<String, Integer> threads() {
         Map<String, Integer> out = new LinkedHashMap<>();
         THREAD_KINDS.forEach(k -> out.put(k, 0));
-        int total = 0;
-        for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds(), 0)) {
-            if (info != null) {
-                out.merge(threadKind(info.getThreadName()), 1, Integer::sum);
-                total++;
-            }
-        }
-        out.put("total", total);
+        List<String> names = threadNames();
+        names.forEach(n -> out.merge(threadKind(n), 1, Integer::sum));
+        out.put("total", names.size());
         return out;
     }
 
     /** Live threads of a kind by name, digits replaced by '#', most frequent first (to see what "other" holds). */
     static Map<String, Integer> threadNames(String kind) {
         Map<String, Integer> counts = new java.util.HashMap<>();
-        for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds(), 0)) {
-            if (info != null && threadKind(info.getThreadName()).equals(kind)) {
-                counts.merge(info.getThreadName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+        for (String name : threadNames()) {
+            if (threadKind(name).equals(kind)) {
+                counts.merge(name.replaceAll("[0-9]+", "#"), 1, Integer::sum);
             }
         }
         Map<String, Integer> out = new LinkedHashMap<>();
