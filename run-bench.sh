@@ -3,10 +3,19 @@
 # consumer, the whole job and a stock Flink pipeline over one preloaded backlog, side by side in one run.
 #   ./run-bench.sh [--events 1000000] [--rounds 3] [--parallelism 2] [--malformed-per-10000 10]
 #                  [--broker child|embedded] [--profile | --profile-wall] [--seed 4529] [--output bench/target/e2e-bench]
+#   ./run-bench.sh --scale [--streams 10000] [--destinations 2000] [--events 100000] [--parallelism 2]
+#                  [--checkpoint-interval 5s] [--max-interval 10s] [--settle-timeout 30m] [--output bench/target/scale-bench]
+#     many tenants instead (ScaleBench): 10,000 streams over 2,000 destinations of all endpoint types, what they cost.
 # Builds only what the benchmark needs (no `mvn install`). EDGE_OFFLINE=1 builds with mvn -o; EDGE_SKIP_BUILD=1
 # reuses the last build; BENCH_HEAP sets the benchmark JVM's heap (default 4g; the broker child has 1g).
 set -euo pipefail
 cd "$(dirname "$0")"
+
+MAIN=io.edgestreaming.bench.EndToEndBench
+if [[ "${1:-}" == "--scale" ]]; then
+  MAIN=io.edgestreaming.bench.ScaleBench
+  shift
+fi
 
 MVN_FLAGS=(-B -ntp -q)
 if [[ "${EDGE_OFFLINE:-}" == "1" ]]; then MVN_FLAGS+=(-o); fi
@@ -34,4 +43,4 @@ JAVA_OPENS=(
 exec java "${JAVA_OPENS[@]}" -Dlog4j2.configurationFile=log4j2-bench.xml -Xms${BENCH_HEAP:-4g} -Xmx${BENCH_HEAP:-4g} \
     -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
     -cp "bench/target/classes:$(cat bench/target/runtime-classpath.txt)" \
-    io.edgestreaming.bench.EndToEndBench "$@"
+    "$MAIN" "$@"

@@ -5,17 +5,10 @@ import io.edgestreaming.deploy.EventGenerator;
 import io.edgestreaming.templates.Templates;
 import io.edgestreaming.testkit.TestKafka;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The backlog: realistic raw events from the deploy module's {@link EventGenerator}, written once to the raw
@@ -56,19 +49,12 @@ final class Corpus {
         }
         TreeProjection stock = TreeProjection.of(Templates.byId(184));
 
-        Map<String, Object> props = new HashMap<>(kafka.plainClientProps());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
         long start = System.nanoTime();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            List<Future<?>> inFlight = new ArrayList<>();
+        try (BacklogProducer producer = new BacklogProducer(kafka)) {
             for (int i = 0; i < events; i++) {
                 EventGenerator.Event e = generator.next();
                 byte[] value = e.value();
-                inFlight.add(producer.send(new ProducerRecord<>(e.waf() ? wafTopic : httpTopic, value)));
+                producer.send(e.waf() ? wafTopic : httpTopic, value);
                 corpus.bytes += value.length;
                 if (e.waf()) {
                     corpus.wafEvents++;
@@ -78,16 +64,6 @@ final class Corpus {
                     corpus.httpBytes += value.length;
                 }
                 corpus.account(e, value, projections, stock);
-                if (inFlight.size() >= 10_000) {
-                    for (Future<?> f : inFlight) {
-                        f.get(60, TimeUnit.SECONDS);
-                    }
-                    inFlight.clear();
-                }
-            }
-            producer.flush();
-            for (Future<?> f : inFlight) {
-                f.get(60, TimeUnit.SECONDS);
             }
         }
         corpus.writeNanos = System.nanoTime() - start;

@@ -9,11 +9,8 @@ import io.edgestreaming.testkit.EmbeddedS3;
 import io.edgestreaming.testkit.HttpReceiver;
 import io.edgestreaming.testkit.TestKafka;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,12 +26,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -46,8 +40,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * End to end throughput, three readers of one preloaded backlog side by side in one run ({@code ./run-bench.sh}):
@@ -137,6 +129,7 @@ public final class EndToEndBench {
     private TestKafka kafka;
     private Long brokerPid;
     private Path work;
+    private BenchCluster benchCluster;
     private MiniCluster cluster;
     private Configuration flinkConfig;
     private FlinkRest rest;
@@ -191,7 +184,7 @@ public final class EndToEndBench {
         work = Files.createTempDirectory("edge-bench-");
         gcWatcher = new GcWatcher();
         print(String.format(Locale.ROOT, "edge-streaming end-to-end benchmark, %s, %d cores, load average %s, %s %s,"
-                        + " max heap %,d MB", LocalDate.now(), Runtime.getRuntime().availableProcessors(), loadAverage(),
+                        + " max heap %,d MB", LocalDate.now(), Runtime.getRuntime().availableProcessors(), BenchEnv.loadAverage(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().maxMemory() >> 20));
         print("options: " + options);
@@ -218,7 +211,7 @@ public final class EndToEndBench {
             String run = "r" + round;
             profiling = profiler != null && round == options.rounds();
             print("");
-            print("== round " + round + " of " + options.rounds() + " (load average " + loadAverage() + ")");
+            print("== round " + round + " of " + options.rounds() + " (load average " + BenchEnv.loadAverage() + ")");
             raws.add(raw(run));
             // Alternate the order of the two Flink pipelines: neither always runs on a warmer JVM.
             if (round % 2 == 1) {
@@ -240,17 +233,7 @@ public final class EndToEndBench {
 
     private void startBroker() {
         if (options.childBroker()) {
-            Path lib = kafka42Lib();
-            ChildProcessKafka child = ChildProcessKafka.builder()
-                    .libDir(lib)
-                    // As Kafka's own start scripts run a broker: 1 GB heap, G1 with 20 ms pauses, C2 (the testkit's
-                    // defaults, serial GC and C1 only, suit a short test, not a measurement).
-                    .javaOption("-Xms1g").javaOption("-Xmx1g")
-                    .javaOption("-XX:-UseSerialGC").javaOption("-XX:+UseG1GC").javaOption("-XX:MaxGCPauseMillis=20")
-                    .javaOption("-XX:InitiatingHeapOccupancyPercent=35").javaOption("-XX:+ExplicitGCInvokesConcurrent")
-                    .javaOption("-XX:TieredStopAtLevel=4")
-                    .startTimeout(Duration.ofSeconds(120))
-                    .start();
+            ChildProcessKafka child = BenchEnv.startChildBroker();
             kafka = child;
             brokerPid = child.pid();
         } else {
@@ -266,46 +249,12 @@ public final class EndToEndBench {
         print("broker: " + kafka.describe() + (brokerPid == null ? " (in this JVM: its CPU is in the JVM's)" : ""));
     }
 
-    private static Path kafka42Lib() {
-        String configured = System.getProperty("edge.bench.kafka42.lib");
-        if (configured == null) {
-            Properties props = new Properties();
-            try (InputStream in = EndToEndBench.class.getResourceAsStream("bench.properties")) {
-                props.load(in);
-            } catch (IOException | NullPointerException e) {
-                throw new IllegalStateException("bench.properties missing: build with ./run-bench.sh", e);
-            }
-            configured = props.getProperty("kafka42.lib");
-        }
-        Path lib = Path.of(configured);
-        if (!Files.isDirectory(lib)) {
-            throw new IllegalStateException("no Kafka 4.2 broker jars at " + lib + ": build with ./run-bench.sh");
-        }
-        return lib;
-    }
-
     private void startMiniCluster() throws Exception {
-        flinkConfig = new Configuration();
-        flinkConfig.set(RestOptions.BIND_PORT, "0");
-        flinkConfig.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-        flinkConfig.set(RestOptions.ADDRESS, "127.0.0.1");
-        flinkConfig.setString("metrics.reporter.bench.factory.class", BenchMetrics.Factory.class.getName());
-        flinkConfig.setString("web.checkpoints.history", "1000");
-        // As deployed (deploy/k8s, deploy/cluster): state on the heap, checkpoints written to a file system.
-        flinkConfig.setString("state.backend.type", "hashmap");
-        flinkConfig.setString("execution.checkpointing.storage", "filesystem");
-        flinkConfig.setString("execution.checkpointing.dir", work.resolve("checkpoints").toUri().toString());
-        // A failure is a finding: no restarts that would hide it in the figures.
-        flinkConfig.setString("restart-strategy.type", "none");
-        cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                .setConfiguration(flinkConfig)
-                .setNumTaskManagers(1)
-                .setNumSlotsPerTaskManager(options.parallelism())
-                .build());
-        cluster.start();
-        URI restAddress = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
-        rest = new FlinkRest(restAddress);
-        print("Flink MiniCluster: 1 TaskManager, " + options.parallelism() + " slots, REST " + restAddress);
+        benchCluster = BenchCluster.start(options.parallelism(), work);
+        cluster = benchCluster.mini;
+        flinkConfig = benchCluster.config;
+        rest = benchCluster.rest;
+        print("Flink MiniCluster: 1 TaskManager, " + options.parallelism() + " slots, REST " + benchCluster.restAddress);
     }
 
     // ---------------------------------------------------------------- 1. Kafka's own consumer
@@ -413,7 +362,7 @@ public final class EndToEndBench {
                     + BenchMetrics.sum("deadLetteredBlocks");
             Function<Integer, Verification> verify = attempt -> verifyJob(run, receiver, s3, bucket, deadTopic, deadBlocks);
             return measure("edge-streaming job", run, graph.getJobGraph(), MAX_INTERVAL.plusSeconds(1), delivered,
-                    verify, () -> receiverBytes(receiver, s3, bucket));
+                    verify, () -> Outputs.heldInJvm(receiver, s3, List.of(bucket)));
         } finally {
             receiver.close();
             s3.close();
@@ -465,7 +414,7 @@ public final class EndToEndBench {
             java.util.function.LongSupplier receiverBytes) throws Exception {
         long n = corpus.events;
         System.gc();
-        long heapBefore = heapUsed();
+        long heapBefore = BenchEnv.heapUsed();
         long submitEpoch = System.currentTimeMillis();
         long submitNanos = System.nanoTime();
         JobID jobId = cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
@@ -534,7 +483,7 @@ public final class EndToEndBench {
         double settle = (System.nanoTime() - allRead) / 1e9;
         FlinkRest.Checkpoints checkpoints = rest.checkpoints(id);
         System.gc();
-        long heapEnd = heapUsed();
+        long heapEnd = BenchEnv.heapUsed();
         long held = receiverBytes.getAsLong();
 
         Verification v = verify.apply(1);
@@ -543,8 +492,7 @@ public final class EndToEndBench {
             Thread.sleep(3000);
             v = verify.apply(attempt);
         }
-        cluster.cancelJob(jobId).get(60, TimeUnit.SECONDS);
-        awaitTerminal(jobId);
+        benchCluster.cancel(jobId);
 
         // The figures.
         double window = (s90.nanos() - s10.nanos()) / 1e9;
@@ -662,53 +610,8 @@ public final class EndToEndBench {
         };
     }
 
-    /** Bytes of delivered output the receivers hold in this JVM's heap (bodies as received and decoded, objects). */
-    private static long receiverBytes(HttpReceiver receiver, EmbeddedS3 s3, String bucket) {
-        long total = 0;
-        for (HttpReceiver.Request r : receiver.requests()) {
-            total += r.body().length + (r.decodedBody() == r.body() ? 0 : r.decodedBody().length);
-        }
-        String token = null;
-        do {
-            String continuation = token;
-            ListObjectsV2Response page = s3.client().listObjectsV2(b -> b.bucket(bucket).continuationToken(continuation));
-            for (S3Object o : page.contents()) {
-                total += o.size();
-            }
-            token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-        } while (token != null);
-        return total;
-    }
-
     private void checkRunning(JobID jobId) throws Exception {
-        JobStatus status = cluster.getJobStatus(jobId).get(30, TimeUnit.SECONDS);
-        if (status.isGloballyTerminalState()) {
-            String cause = "";
-            try {
-                cause = String.valueOf(cluster.requestJobResult(jobId).get(30, TimeUnit.SECONDS).getSerializedThrowable()
-                        .map(t -> t.getFullStringifiedStackTrace()).orElse(""));
-            } catch (Exception e) {
-                cause = e.toString();
-            }
-            throw new IllegalStateException("job " + jobId + " ended: " + status + "\n" + cause);
-        }
-    }
-
-    private void awaitTerminal(JobID jobId) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!cluster.getJobStatus(jobId).get(30, TimeUnit.SECONDS).isGloballyTerminalState()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("job " + jobId + " did not stop within 60 s");
-            }
-            Thread.sleep(100);
-        }
-        // Its metrics go with its tasks; wait until they are gone so the next job counts from zero.
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String id = jobId.toString();
-        while (BenchMetrics.entries().stream().anyMatch(e -> id.equals(e.jobId()) && e.task() != null)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        benchCluster.checkRunning(jobId);
     }
 
     private static long completedCheckpoints(String jobId) {
@@ -782,7 +685,7 @@ public final class EndToEndBench {
         print(String.format(Locale.ROOT, "== summary (%s, %d round(s): rates and CPU are medians over the rounds; pause,"
                         + " checkpoints and heap are those of the round with the median rate; %,d events, %.0f B per event"
                         + " on average, parallelism %d, load average %s, took %d min %d s)", LocalDate.now(), options.rounds(),
-                corpus.events, mbPerEvent * 1e6, options.parallelism(), loadAverage(), took.toMinutes(),
+                corpus.events, mbPerEvent * 1e6, options.parallelism(), BenchEnv.loadAverage(), took.toMinutes(),
                 took.toSecondsPart()));
         print("");
         print("| reader | events/s (10%-90%) | MB/s | CPU-s per M events (this JVM / broker) | longest source pause |"
@@ -883,20 +786,6 @@ public final class EndToEndBench {
         return s.length() <= n ? s : s.substring(0, n - 1) + "…";
     }
 
-    private static long heapUsed() {
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return parts[0] + " " + parts[1] + " " + parts[2];
-        } catch (IOException e) {
-            double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-            return String.format(Locale.ROOT, "%.2f", load);
-        }
-    }
-
     private void print(String line) {
         OUT.println(line);
         results.append(line).append('\n');
@@ -906,9 +795,9 @@ public final class EndToEndBench {
     // ---------------------------------------------------------------- shutdown
 
     private void shutdown() {
-        if (cluster != null) {
+        if (benchCluster != null) {
             try {
-                cluster.closeAsync().get(60, TimeUnit.SECONDS);
+                benchCluster.close();
             } catch (Exception e) {
                 log().warn("closing the MiniCluster: {}", e.toString());
             }
@@ -921,8 +810,8 @@ public final class EndToEndBench {
             }
         }
         if (work != null) {
-            try (Stream<Path> paths = Files.walk(work)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                BenchEnv.deleteRecursively(work);
             } catch (IOException e) {
                 log().warn("cannot delete {}: {}", work, e.toString());
             }

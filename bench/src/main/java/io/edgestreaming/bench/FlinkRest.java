@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,13 @@ final class FlinkRest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    /** Its own named daemon threads: the JDK's default executor's "HttpClient-N-Worker" would count as delivery threads. */
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+            .executor(Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "bench-rest-client");
+                t.setDaemon(true);
+                return t;
+            })).build();
     private boolean loggedOne;
 
     FlinkRest(URI base) {

@@ -11,8 +11,16 @@ import java.util.Arrays;
  * about 1 in 10^7).
  */
 final class LongBag {
-    private long[] values = new long[1024];
+    private long[] values;
     private int size;
+
+    LongBag() {
+        this(1024);
+    }
+
+    LongBag(int capacity) {
+        values = new long[Math.max(16, capacity)];
+    }
 
     synchronized void add(long value) {
         if (size == values.length) {

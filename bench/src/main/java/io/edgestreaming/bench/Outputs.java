@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * Reads what the endpoints hold after a run and fingerprints every record: HTTP (the distinct Idempotency-Key
@@ -79,6 +82,26 @@ final class Outputs {
             }
         }
         return new Held(bag, units[0], bytes[0]);
+    }
+
+    /** Bytes of delivered output the receivers hold in this JVM's heap (bodies as received and decoded, objects). */
+    static long heldInJvm(HttpReceiver receiver, EmbeddedS3 s3, Collection<String> buckets) {
+        long total = 0;
+        for (HttpReceiver.Request r : receiver.requests()) {
+            total += r.body().length + (r.decodedBody() == r.body() ? 0 : r.decodedBody().length);
+        }
+        for (String bucket : buckets) {
+            String token = null;
+            do {
+                String continuation = token;
+                ListObjectsV2Response page = s3.client().listObjectsV2(b -> b.bucket(bucket).continuationToken(continuation));
+                for (S3Object o : page.contents()) {
+                    total += o.size();
+                }
+                token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+            } while (token != null);
+        }
+        return total;
     }
 
     /** Fingerprints of every committed message value of a topic. */
@@ -149,6 +172,11 @@ final class Outputs {
 
     /** Every committed message of the topic, from the beginning to the last stable offset at the time of the call. */
     static void forEachCommitted(TestKafka kafka, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        forEachCommitted(kafka, List.of(topic), each);
+    }
+
+    /** As above, of several topics read by one consumer (hundreds of topics, one metadata round trip). */
+    static void forEachCommitted(TestKafka kafka, Collection<String> topics, Consumer<ConsumerRecord<byte[], byte[]>> each) {
         Properties props = new Properties();
         props.putAll(kafka.plainClientProps());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -156,10 +184,13 @@ final class Outputs {
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+            List<PartitionInfo> infos = new ArrayList<>();
+            for (String topic : topics) {
+                infos.addAll(consumer.partitionsFor(topic, Duration.ofSeconds(10)));
+            }
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo info : infos) {
-                partitions.add(new TopicPartition(topic, info.partition()));
+                partitions.add(new TopicPartition(info.topic(), info.partition()));
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -167,7 +198,7 @@ final class Outputs {
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             while (!end.isEmpty()) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("reading " + topic + " did not reach " + end + " within 5 minutes");
+                    throw new IllegalStateException("reading " + topics + " did not reach " + end + " within 5 minutes");
                 }
                 consumer.poll(Duration.ofMillis(200)).forEach(each);
                 end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());

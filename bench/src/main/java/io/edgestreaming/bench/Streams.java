@@ -85,24 +85,24 @@ final class Streams {
         }
     }
 
-    private static final String HTTP_PLAIN = """
+    static final String HTTP_PLAIN = """
             endpoint_type: standard
             url: %HTTP%
             """;
-    private static final String HTTP_JSON_ARRAY_GZIP = """
+    static final String HTTP_JSON_ARRAY_GZIP = """
             endpoint_type: standard
             url: %HTTP%
             log_line_separator: ","
             payload_format: "[$dataset]"
             compression: gzip
             """;
-    private static final String HTTP_GZIP = """
+    static final String HTTP_GZIP = """
             endpoint_type: standard
             url: %HTTP%
             compression: gzip
             """;
 
-    private static String kafka(String format, String compression) {
+    static String kafka(String format, String compression) {
         return """
                 endpoint_type: kafka
                 bootstrap_servers: %KAFKA%
@@ -113,7 +113,7 @@ final class Streams {
                 """.replace("FORMAT", format).replace("COMPRESSION", compression);
     }
 
-    private static String s3(String contentType, String layout) {
+    static String s3(String contentType, String layout) {
         return """
                 endpoint_type: s3
                 host_url: %S3%
@@ -165,46 +165,11 @@ final class Streams {
     /** The job's configuration file for one run. */
     static String yaml(Targets t, String bootstrap, String httpTopic, String wafTopic, String deadLetterTopic,
             String deadBlocksUri, String checkpointInterval, String maxInterval) {
-        StringBuilder y = new StringBuilder();
-        y.append("""
-                source:
-                  bootstrap_servers: %s
-                  topics:
-                    http: %s
-                    waf: %s
-                  group_id: bench-job-%s
-                  starting_position: earliest
-                dead_letter:
-                  events_topic: %s
-                  blocks_path: %s
-                checkpoint_interval: %s
-                allowed_networks: ["127.0.0.0/8", "::1/128"]   # the bench's servers listen on loopback
-                streams:
-                """.formatted(bootstrap, httpTopic, wafTopic, t.run(), deadLetterTopic, deadBlocksUri,
-                checkpointInterval));
+        StringBuilder y = new StringBuilder(header(bootstrap, httpTopic, wafTopic, "bench-job-" + t.run(), deadLetterTopic,
+                deadBlocksUri, checkpointInterval,
+                "allowed_networks: [\"127.0.0.0/8\", \"::1/128\"]   # the bench's servers listen on loopback\n"));
         for (Spec s : ALL) {
-            y.append("  - id: ").append(s.id()).append('\n');
-            y.append("    name: ").append(s.name()).append('\n');
-            y.append("    client: \"").append(s.client()).append("\"\n");
-            y.append("    data_source: ").append(s.dataSource()).append('\n');
-            if (s.template().startsWith("{")) {
-                y.append("    template_model: '").append(s.template()).append("'\n");
-            } else {
-                y.append("    template_id: ").append(s.template()).append('\n');
-            }
-            if (s.allDomains()) {
-                y.append("    all_domains: true\n");
-            } else {
-                List<String> quoted = new ArrayList<>();
-                s.domains().forEach(d -> quoted.add("\"" + d + "\""));
-                y.append("    domains: ").append(quoted).append('\n');
-            }
-            if (s.sampling() < 100) {
-                y.append("    sampling_percentage: ").append(String.format(Locale.ROOT, "%s", s.sampling())).append('\n');
-            }
-            y.append("    max_interval: ").append(maxInterval).append('\n');
-            y.append("    endpoint:\n");
-            String endpoint = s.endpoint()
+            appendStream(y, s, maxInterval, s.endpoint()
                     .replace("%HTTP%", t.httpBase() + s.httpPath(t.run()))
                     .replace("%KAFKA%", t.kafka())
                     .replace("%TOPIC%", s.topic(t.run()))
@@ -212,11 +177,56 @@ final class Streams {
                     .replace("%BUCKET%", t.bucket())
                     .replace("%ACCESS%", t.access())
                     .replace("%SECRET%", t.secret())
-                    .replace("%PREFIX%", s.prefix(t.run()));
-            for (String line : endpoint.split("\n")) {
-                y.append("      ").append(line).append('\n');
-            }
+                    .replace("%PREFIX%", s.prefix(t.run())));
         }
         return y.toString();
+    }
+
+    /** Everything before the streams' entries; {@code topLevel}: more top-level keys (YAML lines) or "". */
+    static String header(String bootstrap, String httpTopic, String wafTopic, String groupId, String deadLetterTopic,
+            String deadBlocksUri, String checkpointInterval, String topLevel) {
+        return """
+                source:
+                  bootstrap_servers: %s
+                  topics:
+                    http: %s
+                    waf: %s
+                  group_id: %s
+                  starting_position: earliest
+                dead_letter:
+                  events_topic: %s
+                  blocks_path: %s
+                checkpoint_interval: %s
+                %sstreams:
+                """.formatted(bootstrap, httpTopic, wafTopic, groupId, deadLetterTopic, deadBlocksUri,
+                checkpointInterval, topLevel);
+    }
+
+    /** One entry of {@code streams:}; {@code endpoint}: the endpoint's YAML, its placeholders replaced. */
+    static void appendStream(StringBuilder y, Spec s, String maxInterval, String endpoint) {
+        y.append("  - id: ").append(s.id()).append('\n');
+        y.append("    name: ").append(s.name()).append('\n');
+        y.append("    client: \"").append(s.client()).append("\"\n");
+        y.append("    data_source: ").append(s.dataSource()).append('\n');
+        if (s.template().startsWith("{")) {
+            y.append("    template_model: '").append(s.template()).append("'\n");
+        } else {
+            y.append("    template_id: ").append(s.template()).append('\n');
+        }
+        if (s.allDomains()) {
+            y.append("    all_domains: true\n");
+        } else {
+            List<String> quoted = new ArrayList<>();
+            s.domains().forEach(d -> quoted.add("\"" + d + "\""));
+            y.append("    domains: ").append(quoted).append('\n');
+        }
+        if (s.sampling() < 100) {
+            y.append("    sampling_percentage: ").append(String.format(Locale.ROOT, "%s", s.sampling())).append('\n');
+        }
+        y.append("    max_interval: ").append(maxInterval).append('\n');
+        y.append("    endpoint:\n");
+        for (String line : endpoint.split("\n")) {
+            y.append("      ").append(line).append('\n');
+        }
     }
 }

@@ -40,6 +40,7 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * Loads the job configuration (YAML, or JSON which YAML reads too), resolves {@code ${env:NAME}} and
@@ -52,7 +53,7 @@ import org.slf4j.LoggerFactory;
 public final class ConfigLoader {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
     // Not strict about duplicate keys: that aborts at the first one; checkTokens lists them all instead.
-    private static final YAMLFactory YAML = YAMLFactory.builder().build();
+    private static final YAMLFactory YAML = YAMLFactory.builder().loaderOptions(codePointLimit()).build();
     private static final ObjectMapper YAML_MAPPER = new ObjectMapper(YAML);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -163,6 +164,13 @@ public final class ConfigLoader {
             throw new ConfigException(problems.list());
         }
         return config;
+    }
+
+    /** SnakeYAML stops at 3 M code points by default, below the file's own limit (bytes, checked before parsing). */
+    private static LoaderOptions codePointLimit() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit((int) Limits.MAX_CONFIG_BYTES);
+        return options;
     }
 
     private static String tooLarge(long bytes) {

@@ -11,9 +11,21 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class ConfigLoaderTest {
+
+    @Test
+    void aConfigurationOfSeveralMegabytesLoads() throws Exception {
+        // Past SnakeYAML's default of 3 M code points (10,000 streams written out in block style take 4 MB);
+        // the file's own limit (64 MiB) is the one that holds.
+        String domains = IntStream.range(0, 200_000).mapToObj(i -> "d" + i + ".example.com").collect(Collectors.joining(", "));
+        String big = MINIMAL.replace("domains: [www.example.com]", "domains: [" + domains + "]");
+        assertThat(big.length()).isGreaterThan(3_500_000);
+        assertThat(parse(big).streams().get(0).domains()).hasSize(200_000);
+    }
 
     @Test
     void minimalConfigurationGetsEveryDefault() throws Exception {
