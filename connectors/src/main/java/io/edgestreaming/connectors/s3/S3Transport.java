@@ -332,6 +332,14 @@ public final class S3Transport implements Transport {
         return build(s3, requestTimeout, new AddressGuard(addresses, "S3"));
     }
 
+    /** Timeouts of every S3 client of this JVM; never shut down (the SDK does not close a scheduler it was given). */
+    private static final java.util.concurrent.ScheduledExecutorService TIMEOUTS =
+            java.util.concurrent.Executors.newScheduledThreadPool(2, r -> {
+                Thread t = new Thread(r, "s3-timeouts");
+                t.setDaemon(true);
+                return t;
+            });
+
     static S3Client build(S3Endpoint s3, Duration requestTimeout, AddressGuard addresses) {
         Duration connect = requestTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? requestTimeout : MAX_CONNECT_TIMEOUT;
         return S3Client.builder()
@@ -354,6 +362,8 @@ public final class S3Transport implements Transport {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(o -> o
+                        // One scheduler for the timeouts of every client (the SDK's own is 5 threads per client).
+                        .scheduledExecutorService(TIMEOUTS)
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallTimeout(requestTimeout)
                         .apiCallAttemptTimeout(requestTimeout))

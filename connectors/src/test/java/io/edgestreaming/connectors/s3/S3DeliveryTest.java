@@ -70,6 +70,33 @@ class S3DeliveryTest {
         }
     }
 
+    /** Many tenants: S3 clients share one timeout scheduler (the SDK's own is five threads per client). */
+    @Test
+    void s3ClientsShareOneTimeoutScheduler() throws Exception {
+        String b1 = bucket(alpha);
+        String b2 = bucket(alpha);
+        String b3 = bucket(beta);
+        JobConfig config = job(deadLetters, delivery(),
+                stream(1, endpoint(alpha, b1, alpha.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)),
+                stream(2, endpoint(alpha, b2, alpha.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)),
+                stream(3, endpoint(beta, b3, beta.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)));
+        long before = sdkSchedulerThreads();
+        try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
+            for (int stream = 1; stream <= 3; stream++) {
+                h.process(block(stream, "example.com", 0, 2));
+            }
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+            assertThat(sdkSchedulerThreads() - before).as("SDK scheduler threads for 3 S3 clients").isLessThanOrEqualTo(0);
+        }
+    }
+
+    private static long sdkSchedulerThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("sdk-ScheduledExecutor")).count();
+    }
+
     @Test
     void objectsAppearOnlyAfterTheirCheckpointCompletesNamedAsAzionDoes() throws Exception {
         String bucket = bucket(alpha);
