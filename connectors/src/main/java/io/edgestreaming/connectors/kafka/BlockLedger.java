@@ -176,6 +176,7 @@ final class BlockLedger {
 
     /** Refused by the destination for good (too large): the engine dead-letters it. */
     CompletableFuture<Outcome> refuse(String key, String reason) {
+        writing.remove(key);
         if (backlog.remove(key) == null) {
             return null;
         }

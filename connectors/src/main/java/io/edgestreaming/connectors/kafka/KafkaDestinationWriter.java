@@ -423,6 +423,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
     private void harvested(Attempt a) {
         TransactionWriter.Result r = a.result.getNow(null);
         if (r.txn() != null) {
+            refuse(r.permanent()); // blocks left out of the transaction (spool file gone)
             written.add(r.txn());
             if (!healthy) {
                 LOG.info("Kafka destination {} writable again after {} failed attempt(s)", describe(), failures);
@@ -442,16 +443,21 @@ final class KafkaDestinationWriter implements AutoCloseable {
             ledger.notWritten(o.blocks);
             submit(o.writer::abort, 0);
         }
-        for (Map.Entry<String, String> e : r.permanent().entrySet()) {
+        refuse(r.permanent());
+        if (r.reason() == null) {
+            return; // only permanent rejections: the rest goes in the next attempt
+        }
+        failed(r.reason());
+    }
+
+    /** Blocks refused for good by an attempt: the engine dead-letters them (or learns they were delivered). */
+    private void refuse(Map<String, String> permanent) {
+        for (Map.Entry<String, String> e : permanent.entrySet()) {
             CompletableFuture<Outcome> waiter = ledger.refuse(e.getKey(), e.getValue());
             if (waiter != null) {
                 waiter.complete(Outcome.permanent(e.getValue()));
             }
         }
-        if (r.reason() == null) {
-            return; // only permanent rejections: the rest goes in the next attempt
-        }
-        failed(r.reason());
     }
 
     /** The destination failed (attempt or recovery): backs off; waiting blocks learn it (the engine counts it). */

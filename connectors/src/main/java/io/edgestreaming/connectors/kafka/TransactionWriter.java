@@ -27,6 +27,8 @@ final class TransactionWriter {
     private final KafkaEndpoint endpoint;
     private final List<StagedBlock> blocks = new ArrayList<>();
     private final Map<String, Exception> errors = new ConcurrentHashMap<>();
+    /** Blocks whose spooled payload is gone: refused, never part of the transaction. */
+    private final Map<String, String> gone = new HashMap<>();
     private FlinkKafkaInternalProducer<byte[], byte[]> producer;
     private Future<RecordMetadata> first;
     private Exception failure;
@@ -52,10 +54,25 @@ final class TransactionWriter {
 
     /** Sends a block's messages into the transaction (begun at the first block). Never throws. */
     void append(StagedBlock b) {
-        blocks.add(b);
         if (failure != null) {
+            blocks.add(b);
             return; // doomed: seal() reports it
         }
+        byte[] payload;
+        try {
+            // A spooled payload is read back here, on the writer's thread, one block at a time.
+            payload = b.loadPayload();
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Only ever deleted once the block was acknowledged: a restore of an older checkpoint. Not written;
+            // the engine learns it from the refusal (its dead-letter write finds the file gone: delivered).
+            gone.put(b.deliveryKey(), "its spool file is gone (acknowledged before the checkpoint restored)");
+            return;
+        } catch (Exception e) {
+            blocks.add(b);
+            failure = e;
+            return;
+        }
+        blocks.add(b);
         try {
             if (producer == null) {
                 producer = producers.take(transactionalId);
@@ -63,8 +80,7 @@ final class TransactionWriter {
                 producer.beginTransaction();
             }
             String key = b.deliveryKey();
-            // A spooled payload is read back here, on the writer's thread, one block at a time.
-            for (ProducerRecord<byte[], byte[]> record : KafkaMessages.of(b, b.loadPayload(), endpoint)) {
+            for (ProducerRecord<byte[], byte[]> record : KafkaMessages.of(b, payload, endpoint)) {
                 Future<RecordMetadata> sent = producer.send(record, (metadata, e) -> {
                     if (e != null) {
                         errors.putIfAbsent(key, e);
@@ -85,6 +101,9 @@ final class TransactionWriter {
             if (failure != null) {
                 throw failure;
             }
+            if (producer == null) {
+                return new Result(null, null, Map.copyOf(gone)); // nothing was written (every block's file gone)
+            }
             producer.flush();
             if (!errors.isEmpty()) {
                 Map<String, String> tooLarge = new HashMap<>();
@@ -100,6 +119,7 @@ final class TransactionWriter {
                 abortQuietly(producer);
                 // Sends after a rejected message fail with it (the transaction is doomed): not a
                 // destination failure; the other blocks go in the next attempt.
+                tooLarge.putAll(gone);
                 return new Result(null, tooLarge.isEmpty() ? reason : null, tooLarge);
             }
             RecordMetadata anchor = first.get();
@@ -107,7 +127,7 @@ final class TransactionWriter {
             blocks.forEach(b -> keys.add(b.deliveryKey()));
             WriterState.Anchor a = new WriterState.Anchor(anchor.topic(), anchor.partition(), anchor.offset());
             return new Result(new Txn(slot, transactionalId, producer.getProducerId(), producer.getEpoch(), a, keys, producer),
-                    null, Map.of());
+                    null, Map.copyOf(gone));
         } catch (Exception e) {
             ProducerPool.discard(producer);
             if (e instanceof InterruptedException) {

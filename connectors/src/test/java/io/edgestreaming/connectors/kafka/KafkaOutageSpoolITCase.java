@@ -106,6 +106,59 @@ class KafkaOutageSpoolITCase {
         }
     }
 
+    /**
+     * A spooled Kafka block whose file is gone (only ever deleted once the block was acknowledged: a restore
+     * of an older checkpoint) is taken as delivered, with a count, and the destination's other blocks still
+     * arrive once: a missing file never blocks the destination.
+     */
+    @Test
+    void aSpooledBlockWhoseFileIsGoneDoesNotStallTheDestination() throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopic("events", 1);
+            DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(3), Duration.ofMillis(50), Duration.ofMillis(400),
+                    Duration.ofMinutes(10), 10_000, 64L << 20, BUDGET, spoolDir.toUri().toString());
+            JobConfig config = job(dir.resolve("dead-letter"), delivery,
+                    stream(1, endpoint(kafka, "events", KafkaEndpoint.MessageFormat.BLOCK, "none")));
+            List<Block> blocks = new ArrayList<>();
+            long cp = 0;
+            try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+                kafka.stopBroker();
+                for (int i = 0; i < 30; i++) {
+                    Block b = block(1, "example.com", i, 100);
+                    blocks.add(b);
+                    process(h, b);
+                    h.runMailsFor(Duration.ofMillis(10));
+                }
+                h.snapshot(++cp);
+                h.complete(cp);
+                assertThat(h.awaitIo(Duration.ofSeconds(30))).isTrue();
+                List<Path> spooled = files(spoolDir);
+                assertThat(spooled).as("spooled blocks").hasSizeGreaterThan(5);
+                List<String> gone = new ArrayList<>();
+                for (Path f : spooled.subList(0, 3)) {
+                    gone.add(f.getFileName().toString());
+                    Files.delete(f);
+                }
+                kafka.startBroker();
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                while (h.pending() > 0 && System.nanoTime() < deadline) {
+                    h.snapshot(++cp);
+                    h.complete(cp);
+                    h.runMailsUntil(() -> h.pending() == 0, Duration.ofMillis(300));
+                    h.advance(Duration.ofMillis(500));
+                }
+                assertThat(h.pending()).as("nothing stalls on the missing files").isZero();
+                assertThat(h.spoolFilesMissing()).isEqualTo(3);
+                List<String> expected = blocks.stream()
+                        .filter(b -> gone.stream().noneMatch(g -> g.startsWith(b.sequence() + "-")))
+                        .map(KafkaFixtures::blockMessage).toList();
+                assertThat(expected).hasSize(27);
+                assertThat(read(kafka, "events", expected.size())).containsExactlyInAnyOrderElementsOf(expected);
+            }
+        }
+    }
+
     private static List<Path> files(Path root) throws IOException {
         if (!Files.exists(root)) {
             return List.of();

@@ -20,11 +20,11 @@ final class Spool {
     static final String SUFFIX = ".block";
 
     /** The spool file of a handle is gone (never a failure of the store: that is another IOException). */
-    static final class MissingFileException extends IOException {
+    static final class MissingFileException extends java.nio.file.NoSuchFileException {
         private static final long serialVersionUID = 1L;
 
         MissingFileException(String path) {
-            super("spool file " + path + " is gone");
+            super(path, null, "spool file is gone");
         }
     }
 
