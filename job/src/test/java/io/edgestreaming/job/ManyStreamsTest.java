@@ -135,7 +135,6 @@ class ManyStreamsTest {
                         + " (config and router); %d events routed to %d stream records in %d ms", config.streams().size(),
                 CLIENTS, fileBytes, loadMillis, heapDelta >> 20, events, routed, routeMillis);
         LOG.info(figures);
-        System.out.println(figures);
         assertThat(routed).as("the events reached streams").isGreaterThan(events);
         assertThat(loadMillis).as(figures).isLessThan(MAX_LOAD_MILLIS);
         assertThat(heapDelta).as(figures).isLessThan(MAX_HEAP_BYTES);

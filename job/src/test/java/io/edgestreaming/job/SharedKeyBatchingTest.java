@@ -172,18 +172,7 @@ class SharedKeyBatchingTest {
     @Test
     void metricsCountAdmittedHostsFoldedRecordsAndFoldedHosts() throws Exception {
         Map<String, Counter> counters = new HashMap<>();
-        TestingMetricRegistry registry = TestingMetricRegistry.builder()
-                .setRegisterConsumer((metric, name, group) -> {
-                    String stream = group.getAllVariables().get("<stream>");
-                    if (stream != null && metric instanceof Counter c) {
-                        counters.put(stream + "/" + name, c);
-                    }
-                })
-                .build();
-        TaskManagerMetricGroup taskManager =
-                TaskManagerMetricGroup.createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate());
-        MockEnvironmentBuilder environment = new MockEnvironmentBuilder().setMetricGroup(
-                taskManager.addJob(new JobID(), "job").addTask(ExecutionAttemptID.randomId(), "batcher"));
+        MockEnvironmentBuilder environment = countingStreamCounters(counters);
         List<StreamConfig> streams = List.of(stream(ALL, List.of("*.com"), 3, Duration.ofHours(1), 1_000_000),
                 stream(WILD, List.of("www.shop.net", "*.shop.net"), 1000, Duration.ofHours(1), 1_000_000));
         try (Pipeline p = new Pipeline(streams, 1, null, environment)) {
@@ -221,6 +210,20 @@ class SharedKeyBatchingTest {
     @Test
     void aStreamHasMetricsOnlyWhereItIsBatched() throws Exception {
         Map<String, Counter> counters = new HashMap<>();
+        MockEnvironmentBuilder environment = countingStreamCounters(counters);
+        List<StreamConfig> streams = List.of(stream(ALL, List.of("*.com"), 3, Duration.ofHours(1), 1_000_000),
+                stream(WILD, List.of("www.shop.net", "*.shop.net"), 1000, Duration.ofHours(1), 1_000_000));
+        try (Pipeline p = new Pipeline(streams, 1, null, environment)) {
+            p.send("h1.com");
+            List<String> batcherSeries = counters.keySet().stream()
+                    .filter(k -> k.matches(".*/(blocksCut|blockBytesCut|hostsAdmitted|recordsFolded|hostsFolded)")).toList();
+            assertThat(batcherSeries).as("batcher series").isNotEmpty()
+                    .allMatch(k -> k.startsWith(ALL + "/"), "only the stream batched here");
+        }
+    }
+
+    /** An operator environment whose metric registry puts every per-stream counter into {@code counters} ("stream/name"). */
+    private static MockEnvironmentBuilder countingStreamCounters(Map<String, Counter> counters) {
         TestingMetricRegistry registry = TestingMetricRegistry.builder()
                 .setRegisterConsumer((metric, name, group) -> {
                     String stream = group.getAllVariables().get("<stream>");
@@ -231,16 +234,7 @@ class SharedKeyBatchingTest {
                 .build();
         TaskManagerMetricGroup taskManager =
                 TaskManagerMetricGroup.createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate());
-        MockEnvironmentBuilder environment = new MockEnvironmentBuilder().setMetricGroup(
+        return new MockEnvironmentBuilder().setMetricGroup(
                 taskManager.addJob(new JobID(), "job").addTask(ExecutionAttemptID.randomId(), "batcher"));
-        List<StreamConfig> streams = List.of(stream(ALL, List.of("*.com"), 3, Duration.ofHours(1), 1_000_000),
-                stream(WILD, List.of("www.shop.net", "*.shop.net"), 1000, Duration.ofHours(1), 1_000_000));
-        try (Pipeline p = new Pipeline(streams, 1, null, environment)) {
-            p.send("h1.com");
-            List<String> batcherSeries = counters.keySet().stream()
-                    .filter(k -> k.matches(".*/(blocksCut|blockBytesCut|hostsAdmitted|recordsFolded|hostsFolded)")).toList();
-            assertThat(batcherSeries).as("batcher series").isNotEmpty()
-                    .allMatch(k -> k.startsWith(ALL + "/"), "only the stream batched here");
-        }
     }
 }

@@ -44,10 +44,7 @@ class KafkaOutageSpoolITCase {
         Path spoolDir = dir.resolve("spool");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopic("events", 1);
-            DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(3), Duration.ofMillis(50), Duration.ofMillis(400),
-                    Duration.ofMinutes(10), 10_000, 64L << 20, BUDGET, spoolDir.toUri().toString());
-            JobConfig config = job(dir.resolve("dead-letter"), delivery,
-                    stream(1, endpoint(kafka, "events", KafkaEndpoint.MessageFormat.BLOCK, "none")));
+            JobConfig config = config(kafka, spoolDir);
             List<String> expected = new ArrayList<>();
             List<WeakReference<byte[]>> payloads = new ArrayList<>();
             long cp = 0;
@@ -116,10 +113,7 @@ class KafkaOutageSpoolITCase {
         Path spoolDir = dir.resolve("spool");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopic("events", 1);
-            DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(3), Duration.ofMillis(50), Duration.ofMillis(400),
-                    Duration.ofMinutes(10), 10_000, 64L << 20, BUDGET, spoolDir.toUri().toString());
-            JobConfig config = job(dir.resolve("dead-letter"), delivery,
-                    stream(1, endpoint(kafka, "events", KafkaEndpoint.MessageFormat.BLOCK, "none")));
+            JobConfig config = config(kafka, spoolDir);
             List<Block> blocks = new ArrayList<>();
             long cp = 0;
             try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
@@ -157,6 +151,14 @@ class KafkaOutageSpoolITCase {
                 assertThat(read(kafka, "events", expected.size())).containsExactlyInAnyOrderElementsOf(expected);
             }
         }
+    }
+
+    /** One block-format stream to topic "events", a {@link #BUDGET} memory budget and a spool in {@code spoolDir}. */
+    private JobConfig config(EmbeddedKafka kafka, Path spoolDir) {
+        DeliveryConfig delivery = new DeliveryConfig(Duration.ofSeconds(3), Duration.ofMillis(50), Duration.ofMillis(400),
+                Duration.ofMinutes(10), 10_000, 64L << 20, BUDGET, spoolDir.toUri().toString());
+        return job(dir.resolve("dead-letter"), delivery,
+                stream(1, endpoint(kafka, "events", KafkaEndpoint.MessageFormat.BLOCK, "none")));
     }
 
     private static List<Path> files(Path root) throws IOException {
