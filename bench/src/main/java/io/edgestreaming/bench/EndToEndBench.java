@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -71,7 +72,7 @@ public final class EndToEndBench {
 
     /** {@code profile}: null, "itimer" (CPU) or "wall" (wall clock of the task threads); the last round only. */
     record Options(int events, int rounds, int parallelism, int malformedPerTenThousand, boolean childBroker,
-            String profile, Path output, long seed) {
+            String profile, Path output, long seed, List<String> backends) {
 
         static Options parse(String[] args) {
             int events = 1_000_000;
@@ -82,6 +83,7 @@ public final class EndToEndBench {
             String profile = null;
             Path output = Path.of("bench/target/e2e-bench");
             long seed = 4529;
+            List<String> backends = List.of("hashmap");
             for (int i = 0; i < args.length; i++) {
                 String arg = args[i];
                 String value = i + 1 < args.length ? args[i + 1] : null;
@@ -97,6 +99,13 @@ public final class EndToEndBench {
                     };
                     case "--seed" -> seed = Long.parseLong(required(arg, value));
                     case "--output" -> output = Path.of(required(arg, value));
+                    case "--state-backends" -> {
+                        backends = List.of(required(arg, value).split(","));
+                        if (backends.isEmpty() || !List.of("hashmap", "rocksdb", "forst").containsAll(backends)
+                                || backends.stream().distinct().count() != backends.size()) {
+                            throw new IllegalArgumentException("--state-backends: a list of hashmap, rocksdb, forst");
+                        }
+                    }
                     case "--profile" -> {
                         profile = "itimer";
                         i--;
@@ -113,7 +122,7 @@ public final class EndToEndBench {
             if (events < 1000 || rounds < 1 || parallelism < 1) {
                 throw new IllegalArgumentException("--events at least 1000, --rounds and --parallelism at least 1");
             }
-            return new Options(events, rounds, parallelism, malformed, child, profile, output, seed);
+            return new Options(events, rounds, parallelism, malformed, child, profile, output, seed, backends);
         }
 
         private static String required(String option, String value) {
@@ -152,7 +161,7 @@ public final class EndToEndBench {
             boolean help = "help".equals(e.getMessage());
             OUT.println((help ? "" : e.getMessage() + "\n") + "usage: ./run-bench.sh [--events 1000000] [--rounds 3]"
                     + " [--parallelism 2] [--malformed-per-10000 10] [--broker child|embedded] [--profile | --profile-wall]"
-                    + " [--seed 4529] [--output bench/target/e2e-bench]");
+                    + " [--seed 4529] [--output bench/target/e2e-bench] [--state-backends hashmap,rocksdb,forst]");
             System.exit(help ? 0 : 2);
             return;
         }
@@ -205,7 +214,9 @@ public final class EndToEndBench {
         }
 
         List<RawResult> raws = new ArrayList<>();
-        List<FlinkResult> jobs = new ArrayList<>();
+        // One list of the job's results per state backend, in the order given.
+        Map<String, List<FlinkResult>> jobs = new LinkedHashMap<>();
+        options.backends().forEach(b -> jobs.put(b, new ArrayList<>()));
         List<FlinkResult> stocks = new ArrayList<>();
         for (int round = 1; round <= options.rounds(); round++) {
             String run = "r" + round;
@@ -214,19 +225,24 @@ public final class EndToEndBench {
             print("== round " + round + " of " + options.rounds() + " (load average " + BenchEnv.loadAverage() + ")");
             raws.add(raw(run));
             // Alternate the order of the two Flink pipelines: neither always runs on a warmer JVM.
+            // With several state backends, their order is reversed every round as well.
+            List<String> backends = new ArrayList<>(options.backends());
+            if (round % 2 == 0) {
+                stocks.add(stock(run));
+                java.util.Collections.reverse(backends);
+            }
+            for (String backend : backends) {
+                jobs.get(backend).add(job(run, backend));
+            }
             if (round % 2 == 1) {
-                jobs.add(job(run));
                 stocks.add(stock(run));
-            } else {
-                stocks.add(stock(run));
-                jobs.add(job(run));
             }
         }
         summary(raws, jobs, stocks, Duration.ofNanos(System.nanoTime() - started));
         Path file = options.output().resolve("results.txt");
         Files.writeString(file, results.toString());
         OUT.println("(also in " + file + "; logs in " + options.output().resolve("bench.log") + ")");
-        boolean exactlyOnce = jobs.stream().allMatch(FlinkResult::exactlyOnce)
+        boolean exactlyOnce = jobs.values().stream().flatMap(List::stream).allMatch(FlinkResult::exactlyOnce)
                 && stocks.stream().allMatch(FlinkResult::exactlyOnce);
         return exactlyOnce ? 0 : 3;
     }
@@ -331,7 +347,10 @@ public final class EndToEndBench {
             long heapEnd, long receiverBytes, FlinkRest.Checkpoints checkpoints, long submitEpochMillis,
             double settleSeconds, List<String> verification, boolean exactlyOnce, String profile, String pauseContext) {}
 
-    private FlinkResult job(String run) throws Exception {
+    private FlinkResult job(String round, String backend) throws Exception {
+        boolean several = options.backends().size() > 1;
+        String run = several ? round + "-" + backend : round;
+        String name = options.backends().equals(List.of("hashmap")) ? "edge-streaming job" : "edge-streaming job (" + backend + ")";
         HttpReceiver receiver = HttpReceiver.start();
         EmbeddedS3 s3 = EmbeddedS3.start(S3_ACCESS, S3_SECRET);
         String bucket = "bench-" + run;
@@ -351,7 +370,15 @@ public final class EndToEndBench {
                     deadBlocks.toUri().toString(), CHECKPOINT_INTERVAL.toSeconds() + "s", MAX_INTERVAL.toSeconds() + "s");
             Files.writeString(options.output().resolve("job-" + run + ".yaml"), yaml);
             JobConfig config = ConfigLoader.parse(yaml);
-            StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration(flinkConfig));
+            Configuration jobConfig = new Configuration(flinkConfig);
+            jobConfig.setString("state.backend.type", backend);
+            if (!backend.equals("hashmap")) {
+                // What a deployment on RocksDB or ForSt would use: only new SST files go into each checkpoint.
+                jobConfig.setString("execution.checkpointing.incremental", "true");
+                jobConfig.setString(backend.equals("rocksdb") ? "state.backend.rocksdb.localdir" : "state.backend.forst.local-dir",
+                        work.resolve(backend + "-" + run).toString());
+            }
+            StreamExecutionEnvironment env = new StreamExecutionEnvironment(jobConfig);
             env.setParallelism(options.parallelism());
             EdgeStreamingPipeline.build(env, config, EdgeStreamingPipeline.Options.UNBOUNDED);
             StreamGraph graph = env.getStreamGraph();
@@ -361,7 +388,7 @@ public final class EndToEndBench {
                     && BenchMetrics.sum("blocksCut") == BenchMetrics.sum("deliveredBlocks")
                     + BenchMetrics.sum("deadLetteredBlocks");
             Function<Integer, Verification> verify = attempt -> verifyJob(run, receiver, s3, bucket, deadTopic, deadBlocks);
-            return measure("edge-streaming job", run, graph.getJobGraph(), MAX_INTERVAL.plusSeconds(1), delivered,
+            return measure(name, run, graph.getJobGraph(), MAX_INTERVAL.plusSeconds(1), delivered,
                     verify, () -> Outputs.heldInJvm(receiver, s3, List.of(bucket)));
         } finally {
             receiver.close();
@@ -660,10 +687,12 @@ public final class EndToEndBench {
         print(String.format(Locale.ROOT, "  checkpoints: %d completed, %d failed%s", cps.completed(), cps.failed(),
                 cps.failed() > cps.failedInHistory() ? " (" + (cps.failed() - cps.failedInHistory()) + " not in the"
                         + " checkpoint history: a trigger that failed before the checkpoint started)" : ""));
-        print("      id   at s     state     e2e ms  max sync ms (subtask)                        max async ms  align ms");
+        // "written": what this checkpoint uploaded (less than its state with incremental RocksDB/ForSt checkpoints).
+        print("      id   at s     state   written     e2e ms  max sync ms (subtask)                        max async ms  align ms");
         for (FlinkRest.Checkpoint c : cps.history()) {
-            print(String.format(Locale.ROOT, "    %4d %6.1f %9s %8d  %6d  %-40s %8d %8d", c.id(),
-                    (c.triggerMillis() - r.submitEpochMillis()) / 1000.0, mb(c.stateSize()), c.duration(), c.maxSync(),
+            print(String.format(Locale.ROOT, "    %4d %6.1f %9s %9s %8d  %6d  %-40s %8d %8d", c.id(),
+                    (c.triggerMillis() - r.submitEpochMillis()) / 1000.0, mb(c.stateSize()), mb(c.checkpointedSize()),
+                    c.duration(), c.maxSync(),
                     cut(c.maxSyncVertex(), 40), c.maxAsync(), c.maxAlignment()));
         }
         print("  exactly once:");
@@ -675,10 +704,10 @@ public final class EndToEndBench {
         }
     }
 
-    private void summary(List<RawResult> raws, List<FlinkResult> jobs, List<FlinkResult> stocks, Duration took) {
+    private void summary(List<RawResult> raws, Map<String, List<FlinkResult>> jobsByBackend, List<FlinkResult> stocks,
+            Duration took) {
         double raw = median(raws.stream().mapToDouble(RawResult::rate).toArray());
         double rawMb = median(raws.stream().mapToDouble(RawResult::mbPerSecond).toArray());
-        double job = median(jobs.stream().mapToDouble(FlinkResult::rate).toArray());
         double stock = median(stocks.stream().mapToDouble(FlinkResult::rate).toArray());
         double mbPerEvent = corpus.bytes / 1e6 / corpus.events;
         print("");
@@ -689,12 +718,14 @@ public final class EndToEndBench {
                 took.toSecondsPart()));
         print("");
         print("| reader | events/s (10%-90%) | MB/s | CPU-s per M events (this JVM / broker) | longest source pause |"
-                + " checkpoints: max size / max duration / max sync part | heap after GC (peak / end) | exactly once |");
+                + " checkpoints: max written / max duration / max sync part | heap after GC (peak / end) | exactly once |");
         print("| --- | ---: | ---: | --- | ---: | --- | --- | --- |");
         print(String.format(Locale.ROOT, "| raw KafkaConsumer (read_committed) | %,.0f | %.1f | %.2f / %s | - | - | - | - |",
                 raw, rawMb, median(raws.stream().mapToDouble(RawResult::cpuPerM).toArray()),
                 brokerCpu(median(raws.stream().mapToDouble(RawResult::brokerCpuPerM).toArray()))));
-        for (List<FlinkResult> list : List.of(jobs, stocks)) {
+        List<List<FlinkResult>> rows = new ArrayList<>(jobsByBackend.values());
+        rows.add(stocks);
+        for (List<FlinkResult> list : rows) {
             FlinkResult m = list.stream().sorted(Comparator.comparingDouble(FlinkResult::rate)).toList()
                     .get(list.size() / 2);
             long maxState = 0;
@@ -702,7 +733,7 @@ public final class EndToEndBench {
             long maxSync = 0;
             String syncWhere = "";
             for (FlinkRest.Checkpoint c : m.checkpoints().history()) {
-                maxState = Math.max(maxState, c.stateSize());
+                maxState = Math.max(maxState, c.checkpointedSize());
                 maxDuration = Math.max(maxDuration, c.duration());
                 if (c.maxSync() > maxSync) {
                     maxSync = c.maxSync();
@@ -718,6 +749,14 @@ public final class EndToEndBench {
                     m.peakHeapAfterGc() < 0 ? "-" : (m.peakHeapAfterGc() >> 20) + " MB", m.heapEnd() >> 20,
                     list.stream().allMatch(FlinkResult::exactlyOnce) ? "yes" : "NO"));
         }
+        for (Map.Entry<String, List<FlinkResult>> e : jobsByBackend.entrySet()) {
+            ratios(jobsByBackend.size() > 1 ? " (" + e.getKey() + ")" : "", raws, e.getValue(), stocks, raw, stock);
+        }
+    }
+
+    private void ratios(String label, List<RawResult> raws, List<FlinkResult> jobs, List<FlinkResult> stocks, double raw,
+            double stock) {
+        double job = median(jobs.stream().mapToDouble(FlinkResult::rate).toArray());
         print("");
         double[] jobRaw = new double[jobs.size()];
         double[] jobStock = new double[jobs.size()];
@@ -725,10 +764,10 @@ public final class EndToEndBench {
             jobRaw[i] = jobs.get(i).rate() / raws.get(i).rate();
             jobStock[i] = jobs.get(i).rate() / stocks.get(i).rate();
         }
-        print(String.format(Locale.ROOT, "job / raw   = %.3fx (median of the rounds' ratios; %.3fx from the medians)",
-                median(jobRaw), job / raw));
-        print(String.format(Locale.ROOT, "job / stock = %.2fx (median of the rounds' ratios; %.2fx from the medians)",
-                median(jobStock), job / stock));
+        print(String.format(Locale.ROOT, "job%s / raw   = %.3fx (median of the rounds' ratios; %.3fx from the medians)",
+                label, median(jobRaw), job / raw));
+        print(String.format(Locale.ROOT, "job%s / stock = %.2fx (median of the rounds' ratios; %.2fx from the medians)",
+                label, median(jobStock), job / stock));
         if (options.rounds() > 1) {
             print("per round (events/s): raw " + rates(raws.stream().mapToDouble(RawResult::rate).toArray()) + " | job "
                     + rates(jobs.stream().mapToDouble(FlinkResult::rate).toArray()) + " | stock "
