@@ -219,6 +219,44 @@ class KafkaDeliveryITCase {
         assertThat(read.get(1).value()).isEqualTo(large.records());
     }
 
+    /**
+     * A block over the producer's bound (one record far over max_size) is refused by the client alone; the block
+     * written before it in the same transaction, which the doomed transaction fails with the same error, arrives
+     * in the next one (it went to the dead-letter store with the other's reason before).
+     */
+    @Test
+    void aBlockOverTheProducersBoundIsDeadLetteredAloneAndTheBlockBeforeItArrives() throws Exception {
+        String topic = "t" + TOPICS.incrementAndGet();
+        clusterA.createTopic(topic, 1, Map.of("max.message.bytes", Integer.toString(8 << 20)));
+        KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none");
+        io.edgestreaming.config.StreamConfig plain = stream(1, endpoint);
+        io.edgestreaming.config.StreamConfig stream = new io.edgestreaming.config.StreamConfig(plain.id(), plain.name(),
+                plain.client(), plain.dataSource(), plain.template(), plain.domains(), plain.allDomains(),
+                plain.samplingPercentage(), plain.active(), endpoint,
+                new io.edgestreaming.config.BatchingConfig(100_000, Duration.ofSeconds(10), 1_000_000L));
+        JobConfig config = job(deadLetters, delivery(), stream);
+        Block medium = largeBlock(0, 200_000);
+        Block tooLarge = largeBlock(1, 3_000_000);
+        try (DeliveryHarness h = DeliveryHarness.openWithStateUpTo(config, new KafkaTransport.Factory(), 16 << 20)) {
+            process(h, medium);
+            process(h, tooLarge);
+            h.snapshot(1);
+            h.complete(1);
+            h.runMailsFor(Duration.ofMillis(500));
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        List<com.fasterxml.jackson.databind.JsonNode> manifests = KafkaFixtures.manifests(deadLetters);
+        assertThat(manifests).hasSize(1);
+        assertThat(manifests.get(0).get("block_id").asText()).isEqualTo(tooLarge.blockId());
+        assertThat(manifests.get(0).get("reason").asText()).contains("is larger than").contains("max.request.size");
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> read =
+                clusterA.readCommitted(topic, 1, Duration.ofSeconds(60));
+        assertThat(read).hasSize(1);
+        assertThat(read.get(0).value()).isEqualTo(medium.records());
+    }
+
     private static Block largeBlock(long sequence, int bytes) {
         byte[] records = new byte[bytes];
         java.util.Arrays.fill(records, (byte) 'x');
