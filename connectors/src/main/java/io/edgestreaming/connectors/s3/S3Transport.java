@@ -97,11 +97,11 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  *
  * <h2>Threads</h2>
  * The client is synchronous: a PUT holds a thread until it ends (at most {@code request_timeout} per call).
- * {@link #deliver} only hands the request over; the task thread never waits on S3 and never starts a
- * thread. All destinations of the subtask share one pool whose threads are the requests running: a thread
- * is started only when no idle one is there (by the pool's housekeeping thread, off the task thread, since
- * a thread start may wait for the JVM's thread lock), is reused by any destination, and ends after 30 s
- * idle. Each destination runs at most {@link #REQUESTS_PER_DESTINATION} requests; more wait in its own
+ * {@link #deliver} only hands the request over; the task thread never waits on S3 and starts no delivery
+ * thread (only the housekeeping thread, at the first request). All destinations of the subtask share one
+ * pool whose threads are the requests running: a thread is started only when no idle one is there (by the
+ * housekeeping thread, since a thread start may wait for the JVM's thread lock), is reused by any
+ * destination, and ends after 30 s idle. Each destination runs at most {@link #REQUESTS_PER_DESTINATION} requests; more wait in its own
  * queue, never in the pool's, so a store that hangs holds at most that many threads and delays no other
  * destination. Threads per subtask: at most 4 × the destinations with requests running (the engine sends
  * at most 4 per destination at once), idle ones expiring, plus the housekeeping thread. Per subtask, not per JVM: closing the transport
