@@ -2,6 +2,7 @@ package io.edgestreaming.connectors.engine;
 
 import io.edgestreaming.config.Endpoint;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.metrics.MetricGroup;
 import java.util.Objects;
 
@@ -19,13 +20,22 @@ import java.util.Objects;
  * @param restoredCheckpointId the checkpoint restored from, or -1 on a fresh start
  * @param endpoints every endpoint of the configuration that this operator's endpoint type serves
  * @param metrics the operator's metric group, for the transport's own metrics
+ * @param largestBlocks per destination id, the largest payload a block of its streams can have (bytes before any
+ *     compression): their largest {@code max_size}, or one record alone where that is larger; absent when unknown
  */
 public record TransportContext(String jobId, int subtaskIndex, int parallelism, int maxParallelism,
-        long restoredCheckpointId, List<Endpoint> endpoints, MetricGroup metrics) {
+        long restoredCheckpointId, List<Endpoint> endpoints, MetricGroup metrics, Map<String, Long> largestBlocks) {
     public TransportContext {
         Objects.requireNonNull(jobId, "jobId");
         Objects.requireNonNull(metrics, "metrics");
         maxParallelism = Math.max(maxParallelism, parallelism);
         endpoints = List.copyOf(endpoints);
+        largestBlocks = Map.copyOf(largestBlocks);
+    }
+
+    /** Without block sizes (transports then assume the largest they accept). */
+    public TransportContext(String jobId, int subtaskIndex, int parallelism, int maxParallelism,
+            long restoredCheckpointId, List<Endpoint> endpoints, MetricGroup metrics) {
+        this(jobId, subtaskIndex, parallelism, maxParallelism, restoredCheckpointId, endpoints, metrics, Map.of());
     }
 }

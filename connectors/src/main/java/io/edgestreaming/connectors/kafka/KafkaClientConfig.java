@@ -30,13 +30,34 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaClientConfig {
     /** Client-side cap of one request; the broker's message.max.bytes decides what it accepts. */
     static final int MAX_REQUEST_SIZE = 64 << 20;
+    /** Beyond a message's value: its key (the domain), headers (block id ...), record and batch framing. */
+    static final int MESSAGE_OVERHEAD = 64 << 10;
     private static final Duration MAX_WAIT = Duration.ofSeconds(30);
 
     private KafkaClientConfig() {}
 
+    /** A producer for any block up to {@link #MAX_REQUEST_SIZE} (the command-line tool's replays). */
     public static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId,
             AddressGuard addresses) {
+        return producer(endpoint, delivery, clientId, addresses, MAX_REQUEST_SIZE);
+    }
+
+    /**
+     * A producer for blocks of at most {@code largestBlock} bytes. Its memory is bounded by what the destination
+     * can have in flight, not Kafka's default of 32 MiB a producer: {@code buffer.memory} (everything the producer
+     * holds: batches queued and in flight, and the 16 KB batch buffers it keeps for reuse until closed) is the
+     * largest message, {@link #messageBound}. The producer refuses a message larger than its buffer as it
+     * refuses one larger than {@code max.request.size}, so both are that one bound: a block the stream can cut
+     * is never refused by the buffer (a message over it, whatever the cause, is refused as too large; a block
+     * over {@code batch.size} gets a batch of its own). Sends beyond the buffer wait for acknowledgements
+     * ({@code max.block.ms}), on the destination's own thread. Per destination and subtask the producers are
+     * typically two (see {@link ProducerPool}), at most one per transactional id of its pool; this memory is
+     * outside the engine's memory budget, which counts the blocks' payloads.
+     */
+    static Properties producer(KafkaEndpoint endpoint, DeliveryConfig delivery, String clientId, AddressGuard addresses,
+            long largestBlock) {
         long wait = waitMillis(delivery);
+        int bound = messageBound(largestBlock);
         Properties p = connection(endpoint, delivery, clientId, addresses);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -44,12 +65,18 @@ public final class KafkaClientConfig {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(transactionTimeout(endpoint).toMillis()));
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, endpoint.compression() == null ? "none" : endpoint.compression());
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_REQUEST_SIZE));
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(bound));
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(bound));
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(wait));
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(wait));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(wait));
         return p;
+    }
+
+    /** The largest message of a block of {@code largestBlock} bytes, at most {@link #MAX_REQUEST_SIZE}. */
+    static int messageBound(long largestBlock) {
+        return (int) Math.min(MAX_REQUEST_SIZE, Math.max(0, largestBlock) + MESSAGE_OVERHEAD);
     }
 
     /** A consumer of the same cluster with the same credentials: reads a transaction's fate back. */

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Everything one subtask does for one Kafka destination (cluster + topic + credentials): its backlog,
  * its transactions and one thread of its own for every blocking Kafka call, so a dead or slow cluster
  * never holds the task thread nor another destination. The thread ends after a minute without work and
- * idle producers close after five, so a destination without traffic holds no thread or connection.
+ * the idle producers close with it, so a destination without traffic holds no thread, connection or
+ * producer buffer (producers that hold an open or prepared transaction stay until it is settled).
  *
  * <p>Life of a block: {@link #add} puts it in the backlog when a checkpoint first covers it. An
  * <em>attempt</em> writes the backlog into a transaction on a free id of the pool ({@link TransactionalIds})
@@ -48,7 +49,7 @@ import org.slf4j.LoggerFactory;
 final class KafkaDestinationWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaDestinationWriter.class);
 
-    /** Idle producers of a destination without traffic for this long are closed. */
+    /** Idle producers unused for this long are closed at a snapshot even while the thread has other work. */
     private static final Duration IDLE_CLIENTS = Duration.ofMinutes(5);
     /** The writer's thread ends after this long without work and starts again with the next (tests shorten it). */
     static volatile Duration idleThread = Duration.ofMinutes(1);
@@ -95,7 +96,7 @@ final class KafkaDestinationWriter implements AutoCloseable {
     private long snapshotSeq;
 
     KafkaDestinationWriter(String destinationId, KafkaEndpoint endpoint, DeliveryConfig delivery, AddressGuard addresses,
-            String poolPrefix, int subtask, String clientId, Counter unknownFates) {
+            String poolPrefix, int subtask, String clientId, Counter unknownFates, long largestBlock) {
         this.destinationId = destinationId;
         this.endpoint = endpoint;
         this.connection = endpoint == null ? null : WriterState.Connection.of(endpoint);
@@ -110,8 +111,18 @@ final class KafkaDestinationWriter implements AutoCloseable {
         // committed and dead-lettered (a commit takes at most a checkpoint interval or so).
         long maxRetry = delivery.maxRetryDuration().toMillis();
         this.expiryMarginMillis = Math.min(maxRetry / 10, Duration.ofMinutes(2).toMillis());
+        this.producers = new ProducerPool(() -> KafkaClientConfig.producer(target(), delivery, clientId, addresses, largestBlock));
+        ProducerPool pool = producers;
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "kafka-delivery-" + clientId);
+            Thread t = new Thread(() -> {
+                try {
+                    r.run();
+                } finally {
+                    // The thread ends when the destination has had no work for idleThread: so do its idle
+                    // producers (network thread, connections, buffer). A later block takes a new one.
+                    pool.closeIdle();
+                }
+            }, "kafka-delivery-" + clientId);
             t.setDaemon(true);
             return t;
         });
@@ -120,7 +131,6 @@ final class KafkaDestinationWriter implements AutoCloseable {
         executor.setKeepAliveTime(idleThread.toMillis(), TimeUnit.MILLISECONDS);
         executor.allowCoreThreadTimeOut(true);
         this.thread = executor;
-        this.producers = new ProducerPool(() -> KafkaClientConfig.producer(target(), delivery, clientId, addresses));
         // The own pool may hold transactions of an earlier attempt of this job: aborted before first use.
         for (int slot = 0; slot < TransactionalIds.POOL_SIZE; slot++) {
             toAbort.add(TransactionalIds.id(poolPrefix, slot));

@@ -336,9 +336,12 @@ public final class KafkaTransport implements Transport {
         if (w == null) {
             TransportContext c = context != null ? context : new TransportContext("nojob", 0, 1, 1, -1, List.of(),
                     new org.apache.flink.metrics.groups.UnregisteredMetricsGroup());
+            // A destination only a restored state knows writes nothing new: the largest block Kafka takes.
+            long largestBlock = c.largestBlocks().getOrDefault(destinationId, (long) KafkaClientConfig.MAX_REQUEST_SIZE);
             w = new KafkaDestinationWriter(destinationId, endpoint, delivery, addresses,
                     TransactionalIds.prefix(c.jobId(), destinationId, c.subtaskIndex()), c.subtaskIndex(),
-                    "edge-streaming-" + TransactionalIds.hash(destinationId) + "-" + c.subtaskIndex(), unknownFates);
+                    "edge-streaming-" + TransactionalIds.hash(destinationId) + "-" + c.subtaskIndex(), unknownFates,
+                    largestBlock);
             writers.put(destinationId, w);
             if (endpoint != null) {
                 endpoints.putIfAbsent(destinationId, endpoint);

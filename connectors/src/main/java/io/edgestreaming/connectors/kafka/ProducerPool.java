@@ -14,6 +14,15 @@ import org.slf4j.LoggerFactory;
  * Idle transactional producers of one destination, reused across transactions (a producer costs a
  * network thread, buffers and a metadata fetch). A producer that saw an error is closed, never
  * returned (KAFKA-14053: re-create after an indefinite error rather than reuse).
+ *
+ * <p>Why about two producers per active destination: a transaction holds its producer from its first
+ * block until it is committed, and a transaction is committed only after the checkpoint that claimed it
+ * completed. Meanwhile the blocks that arrive go into the next, open transaction: one producer is
+ * committing (prepared at the last checkpoint), one is open. A third is used for a backlog written at a
+ * checkpoint (after a failure, or blocks the open transaction could not take), and at most one per
+ * transactional id of the pool ({@link TransactionalIds#POOL_SIZE}) when checkpoints fail. A committed
+ * producer comes back here ({@link #MAX_IDLE}) and is the next transaction's. The idle ones are closed
+ * when the destination's thread ends ({@link KafkaDestinationWriter#idleThread}).
  */
 final class ProducerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerPool.class);

@@ -27,6 +27,8 @@ final class TransactionWriter {
     private final KafkaEndpoint endpoint;
     private final List<StagedBlock> blocks = new ArrayList<>();
     private final Map<String, Exception> errors = new ConcurrentHashMap<>();
+    /** The block whose send failed first: the cause; the doomed transaction fails the others with its error. */
+    private final java.util.concurrent.atomic.AtomicReference<String> firstError = new java.util.concurrent.atomic.AtomicReference<>();
     /** Blocks whose spooled payload is gone: refused, never part of the transaction. */
     private final Map<String, String> gone = new HashMap<>();
     private FlinkKafkaInternalProducer<byte[], byte[]> producer;
@@ -84,6 +86,7 @@ final class TransactionWriter {
                 Future<RecordMetadata> sent = producer.send(record, (metadata, e) -> {
                     if (e != null) {
                         errors.putIfAbsent(key, e);
+                        firstError.compareAndSet(null, key);
                     }
                 });
                 if (first == null) {
@@ -110,7 +113,8 @@ final class TransactionWriter {
                 String reason = null;
                 for (StagedBlock b : blocks) {
                     Exception e = errors.get(b.deliveryKey());
-                    if (e instanceof RecordTooLargeException) {
+                    // Only the block that was refused: the ones the aborted transaction failed with its error go again.
+                    if (e instanceof RecordTooLargeException && b.deliveryKey().equals(firstError.get())) {
                         tooLarge.put(b.deliveryKey(), KafkaErrors.tooLarge(b.blockId(), b.payloadLength(), endpoint, e));
                     } else if (e != null && reason == null) {
                         reason = KafkaErrors.reason(e, endpoint);

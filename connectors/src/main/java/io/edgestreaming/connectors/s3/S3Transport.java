@@ -18,15 +18,18 @@ import java.net.UnknownHostException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.hc.client5.http.DnsResolver;
@@ -85,12 +88,24 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * (virtual-hosted there, unless the bucket name has dots); HTTPS verified by the JDK trust store; SDK
  * retries off (the engine retries with backoff and circuit breaking); a hard per-call timeout of
  * {@code request_timeout}; {@code Content-MD5} so the store verifies the body; no SDK "flexible
- * checksums" beyond what an API requires (several S3-compatible stores refuse them). The client is
- * synchronous, so each destination has a small bounded pool of daemon threads and {@link #deliver}
- * only hands work to it: the task thread never waits on S3. When a PUT breaks off mid-request (a store
+ * checksums" beyond what an API requires (several S3-compatible stores refuse them). A client (and its
+ * connection pool) is closed once its destination had no request for {@link #idleClient} (1 min), and built
+ * again by the next one. When a PUT breaks off mid-request (a store
  * that refuses may answer before reading the body, and the client may then report only a failed
  * write; or a stale pooled connection), one body-less request to the bucket tells which: the store's
  * error code becomes the outcome, or, if the store answers fine, the PUT is made once more at once.
+ *
+ * <h2>Threads</h2>
+ * The client is synchronous: a PUT holds a thread until it ends (at most {@code request_timeout} per call).
+ * {@link #deliver} only hands the request over; the task thread never waits on S3 and starts no delivery
+ * thread (only the housekeeping thread, at the first request). All destinations of the subtask share one
+ * pool whose threads are the requests running: a thread is started only when no idle one is there (by the
+ * housekeeping thread, since a thread start may wait for the JVM's thread lock), is reused by any
+ * destination, and ends after 30 s idle. Each destination runs at most {@link #REQUESTS_PER_DESTINATION} requests; more wait in its own
+ * queue, never in the pool's, so a store that hangs holds at most that many threads and delays no other
+ * destination. Threads per subtask: at most 4 × the destinations with requests running (the engine sends
+ * at most 4 per destination at once), idle ones expiring, plus the housekeeping thread. Per subtask, not per JVM: closing the transport
+ * interrupts exactly its own requests, and no thread outlives the job's class loader by more than that.
  *
  * <h2>Addresses</h2>
  * The HTTP client is Apache HttpClient 5 ({@code apache5-client}) for its DNS hook: every connection
@@ -113,14 +128,24 @@ public final class S3Transport implements Transport {
     public static final String ENDPOINT_TYPE = "s3";
     public static final String TEXT_PLAIN = "text/plain";
     public static final String APPLICATION_GZIP = "application/gzip";
-    /** Concurrent PUTs per destination; the engine's in-flight limit per destination is what bounds the queue. */
-    static final int THREADS_PER_DESTINATION = 4;
+    /** Requests running at once per destination (the engine's in-flight limit): what a hanging store can hold. */
+    static final int REQUESTS_PER_DESTINATION = 4;
     private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final long WORKER_KEEP_ALIVE_SECONDS = 30;
+    /** A destination without a request for this long closes its client and connections (tests shorten it). */
+    static volatile Duration idleClient = Duration.ofMinutes(1);
+    private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final Duration requestTimeout;
     private final AddressGuard addresses;
     private final LongSupplier clock;
     private final Map<ClientKey, Destination> destinations = new ConcurrentHashMap<>();
+    /** The requests of every destination: no queue, a thread per request running, idle threads expire. */
+    private final ThreadPoolExecutor workers;
+    /** Starts workers (off the task thread) and closes idle clients; started with the first request. */
+    private final ScheduledThreadPoolExecutor housekeeping;
+    private final Duration idle;
+    private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
 
     /** @param addresses the allowed_networks every connection's address must pass */
@@ -133,6 +158,19 @@ public final class S3Transport implements Transport {
         this.requestTimeout = delivery.requestTimeout();
         this.addresses = new AddressGuard(addresses, "S3");
         this.clock = clock;
+        this.idle = idleClient;
+        this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), daemon("s3-delivery-"));
+        this.housekeeping = new ScheduledThreadPoolExecutor(1, daemon("s3-housekeeping-"));
+        this.housekeeping.setRemoveOnCancelPolicy(true);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        return r -> {
+            Thread t = new Thread(r, prefix + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Factory for {@code s3} endpoints. */
@@ -194,15 +232,74 @@ public final class S3Transport implements Transport {
         if (closed) {
             return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
         }
-        Destination destination = destinations.computeIfAbsent(ClientKey.of(s3), k -> new Destination(s3, requestTimeout, addresses));
-        try {
-            return CompletableFuture.supplyAsync(() -> destination.put(block, s3), destination.executor)
-                    // Belt and braces: the SDK's own call timeouts (PUT, probe, PUT) should fire first.
-                    .orTimeout(3 * requestTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
-                    .exceptionally(error -> S3Errors.classify(error, s3, requestTimeout));
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
+        if (started.compareAndSet(false, true)) {
+            long period = Math.max(10, idle.toMillis() / 2);
+            try {
+                housekeeping.scheduleWithFixedDelay(this::releaseIdleClients, period, period, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
+            }
         }
+        Destination destination = destinations.computeIfAbsent(ClientKey.of(s3), k -> new Destination(s3, requestTimeout, addresses));
+        return destination.submit(block, s3)
+                // Belt and braces: the SDK's own call timeouts (PUT, probe, PUT) should fire first. Also ends
+                // the wait of a request queued behind the destination's own hanging ones.
+                .orTimeout(3 * requestTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
+                .exceptionally(error -> S3Errors.classify(error, s3, requestTimeout));
+    }
+
+    /**
+     * Runs {@code task} on an idle worker, or on a new one started by the housekeeping thread: never
+     * queued behind another request, and the task thread never starts a thread.
+     */
+    private void run(Runnable task, Runnable rejected) {
+        if (workers.getQueue().offer(task)) {
+            return; // an idle worker took it
+        }
+        try {
+            housekeeping.execute(() -> {
+                try {
+                    workers.execute(task);
+                } catch (RejectedExecutionException e) {
+                    rejected.run();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            rejected.run();
+        }
+    }
+
+    /** Closes the clients (and connection pools) of destinations without a request for {@link #idle}. */
+    private void releaseIdleClients() {
+        long now = System.nanoTime();
+        for (Destination d : destinations.values()) {
+            S3Client c = d.releaseIfIdle(now, idle.toNanos());
+            if (c != null) {
+                LOG.debug("S3 client of {} closed after {} without requests", d.description, idle);
+                try {
+                    workers.execute(() -> closeQuietly(c)); // this thread starts workers: it never waits on a store
+                } catch (RejectedExecutionException e) {
+                    closeQuietly(c);
+                }
+            }
+        }
+    }
+
+    private static void closeQuietly(S3Client c) {
+        try {
+            c.close();
+        } catch (RuntimeException e) {
+            LOG.debug("closing an S3 client failed", e);
+        }
+    }
+
+    /** Clients open now (tests). */
+    int openClients() {
+        int n = 0;
+        for (Destination d : destinations.values()) {
+            n += d.hasClient() ? 1 : 0;
+        }
+        return n;
     }
 
     /** The stored Content-Type: {@code text/plain} (Azion's {@code plain/text}) or {@code application/gzip}. */
@@ -219,8 +316,13 @@ public final class S3Transport implements Transport {
     @Override
     public void close() {
         closed = true;
+        housekeeping.shutdownNow();
+        workers.shutdownNow(); // interrupts this transport's requests
         for (Destination d : destinations.values()) {
-            d.close();
+            S3Client c = d.close();
+            if (c != null) {
+                closeQuietly(c);
+            }
         }
         destinations.clear();
     }
@@ -232,27 +334,89 @@ public final class S3Transport implements Transport {
         }
     }
 
-    /** One destination's client (built lazily on its own thread) and bounded thread pool. */
-    private static final class Destination {
-        private static final AtomicInteger THREADS = new AtomicInteger();
-        final ThreadPoolExecutor executor;
+    /**
+     * One destination's client (built on a worker when first needed, closed when idle) and its requests:
+     * at most {@link #REQUESTS_PER_DESTINATION} running, the rest waiting in its own queue. Lane fields
+     * are guarded by {@code this}; building a client holds only {@code building}, so the task thread never
+     * waits for it.
+     */
+    private final class Destination {
         private final Duration requestTimeout;
         private final AddressGuard addresses;
+        private final Object building = new Object();
+        private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
         private final String description;
+        private int running;
+        private long lastUsedNanos = System.nanoTime();
         private S3Client client;
         private boolean closed;
 
         Destination(S3Endpoint s3, Duration requestTimeout, AddressGuard addresses) {
+            this.description = s3.describe();
             this.requestTimeout = requestTimeout;
             this.addresses = addresses;
-            this.description = s3.describe();
-            this.executor = new ThreadPoolExecutor(THREADS_PER_DESTINATION, THREADS_PER_DESTINATION, 30, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), r -> {
-                        Thread t = new Thread(r, "s3-delivery-" + THREADS.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
-                    });
-            this.executor.allowCoreThreadTimeOut(true);
+        }
+
+        /** Starts the PUT now if the destination runs fewer than its cap, else queues it behind its own. */
+        CompletableFuture<Outcome> submit(StagedBlock block, S3Endpoint s3) {
+            CompletableFuture<Outcome> result = new CompletableFuture<>();
+            Runnable request = () -> {
+                if (result.isDone()) {
+                    return; // timed out while waiting: the engine has moved on
+                }
+                try {
+                    result.complete(put(block, s3));
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            };
+            synchronized (this) {
+                if (closed) {
+                    return CompletableFuture.completedFuture(Outcome.retry("S3 transport closing"));
+                }
+                lastUsedNanos = System.nanoTime();
+                if (running >= REQUESTS_PER_DESTINATION) {
+                    waiting.add(request);
+                    return result;
+                }
+                running++;
+            }
+            run(() -> drain(request), () -> {
+                synchronized (this) {
+                    running--;
+                }
+                result.complete(Outcome.retry("S3 transport closing"));
+            });
+            return result;
+        }
+
+        /** On a worker: this request, then the destination's waiting ones, until none is left. */
+        private void drain(Runnable first) {
+            Runnable next = first;
+            while (next != null) {
+                next.run();
+                synchronized (this) {
+                    next = waiting.poll();
+                    if (next == null) {
+                        running--;
+                        lastUsedNanos = System.nanoTime();
+                    }
+                }
+            }
+        }
+
+        /** The client if no request ran or waited for {@code idleNanos}; the caller closes it. */
+        synchronized S3Client releaseIfIdle(long now, long idleNanos) {
+            if (client == null || running > 0 || !waiting.isEmpty() || now - lastUsedNanos < idleNanos) {
+                return null;
+            }
+            S3Client c = client;
+            client = null;
+            return c;
+        }
+
+        synchronized boolean hasClient() {
+            return client != null;
         }
 
         Outcome put(StagedBlock block, S3Endpoint s3) {
@@ -302,25 +466,35 @@ public final class S3Transport implements Transport {
             }
         }
 
-        private synchronized S3Client client(S3Endpoint s3) {
-            if (closed) {
-                return null;
-            }
-            if (client == null) {
-                client = build(s3, requestTimeout, addresses);
+        /** Only called while a request of this destination runs, so an idle release never takes it from under it. */
+        private S3Client client(S3Endpoint s3) {
+            synchronized (building) {
+                synchronized (this) {
+                    if (closed || client != null) {
+                        return client;
+                    }
+                }
+                S3Client c = build(s3, requestTimeout, addresses);
+                synchronized (this) {
+                    if (closed) {
+                        closeQuietly(c);
+                        return null;
+                    }
+                    client = c;
+                }
                 LOG.info("S3 client for {} (region {}, {} addressing)", description, s3.region(),
                         pathStyle(s3) ? "path-style" : "virtual-hosted");
+                return c;
             }
-            return client;
         }
 
-        synchronized void close() {
+        /** Stops taking requests; returns the client for the caller to close. */
+        synchronized S3Client close() {
             closed = true;
-            executor.shutdownNow();
-            if (client != null) {
-                client.close();
-                client = null;
-            }
+            waiting.clear();
+            S3Client c = client;
+            client = null;
+            return c;
         }
     }
 
@@ -351,14 +525,15 @@ public final class S3Transport implements Transport {
                 .serviceConfiguration(c -> c.expectContinueEnabled(false))
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(s3.accessKey(), s3.secretKey().reveal())))
-                .httpClient(Apache5HttpClient.builder()
+                // A builder, not a built client: the SDK closes an HTTP client it built (and its connections) with
+                // the S3 client, but never one it was given.
+                .httpClientBuilder(Apache5HttpClient.builder()
                         .connectionTimeout(connect)
                         .socketTimeout(requestTimeout)
                         .expectContinueEnabled(false)
                         .dnsResolver(new CheckedDns(addresses))
                         .proxyConfiguration(ProxyConfiguration.builder()
-                                .useSystemPropertyValues(false).useEnvironmentVariableValues(false).build())
-                        .build())
+                                .useSystemPropertyValues(false).useEnvironmentVariableValues(false).build()))
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(o -> o

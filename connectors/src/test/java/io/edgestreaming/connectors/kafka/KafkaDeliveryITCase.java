@@ -135,6 +135,139 @@ class KafkaDeliveryITCase {
         }
     }
 
+    /**
+     * Many tenants: a destination without traffic also closes its idle producers (each a network thread, broker
+     * connections and a buffer) when its writer thread ends, not only at a checkpoint five minutes later.
+     */
+    @Test
+    void anIdleDestinationsProducersCloseWithItsThread() throws Exception {
+        Duration keepAlive = KafkaDestinationWriter.idleThread;
+        KafkaDestinationWriter.idleThread = Duration.ofMillis(300);
+        try {
+            String topic = topic(clusterA, 1);
+            KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.RECORD, "none");
+            String clientId = "edge-streaming-" + TransactionalIds.hash(endpoint.destinationId()) + "-";
+            JobConfig config = job(deadLetters, delivery(), stream(1, endpoint));
+            List<Block> blocks = List.of(block(1, "example.com", 0, 2), block(1, "example.com", 1, 3), block(1, "example.com", 2, 1));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+                for (int i = 0; i < blocks.size(); i++) {
+                    process(h, blocks.get(i));
+                    h.snapshot(i + 1);
+                    h.complete(i + 1);
+                    assertThat(awaitDelivered(h)).isTrue();
+                }
+                assertThat(producerThreads(clientId)).as("producers while busy").isPositive();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while ((writerThreads() > 0 || producerThreads(clientId) > 0) && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertThat(writerThreads()).as("writer threads after the destination went idle").isZero();
+                assertThat(producerThreads(clientId)).as("producer network threads after the destination went idle").isZero();
+
+                Block later = block(1, "example.com", 3, 2);
+                process(h, later);
+                h.snapshot(10);
+                h.complete(10);
+                assertThat(awaitDelivered(h)).as("a new producer for the next block").isTrue();
+            }
+            List<String> expected = new ArrayList<>();
+            blocks.forEach(b -> expected.addAll(recordMessages(b)));
+            expected.addAll(recordMessages(block(1, "example.com", 3, 2)));
+            assertThat(read(clusterA, topic, expected.size())).containsExactlyElementsOf(expected);
+        } finally {
+            KafkaDestinationWriter.idleThread = keepAlive;
+        }
+    }
+
+    private static long producerThreads(String clientIdPrefix) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("kafka-producer-network-thread | " + clientIdPrefix)).count();
+    }
+
+    /**
+     * A block far larger than batch.size goes through, and a block up to the stream's max_size is never refused by
+     * the producer's buffer: buffer.memory follows max_size (here 40 MB, a 36 MB block; the old default buffer of
+     * 32 MiB refused it and the block went to the dead-letter store).
+     */
+    @Test
+    void aBlockUpToMaxSizeIsNeverRefusedByTheProducersBuffer() throws Exception {
+        String topic = "t" + TOPICS.incrementAndGet();
+        clusterA.createTopic(topic, 1, Map.of("max.message.bytes", Integer.toString(48 << 20)));
+        KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none");
+        io.edgestreaming.config.StreamConfig plain = stream(1, endpoint);
+        io.edgestreaming.config.StreamConfig stream = new io.edgestreaming.config.StreamConfig(plain.id(), plain.name(),
+                plain.client(), plain.dataSource(), plain.template(), plain.domains(), plain.allDomains(),
+                plain.samplingPercentage(), plain.active(), endpoint,
+                new io.edgestreaming.config.BatchingConfig(100_000, Duration.ofSeconds(10), 40_000_000L));
+        var roomy = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(30), Duration.ofMillis(50),
+                Duration.ofMillis(400), Duration.ofMinutes(10), 1000, 128L << 20);
+        JobConfig config = job(deadLetters, roomy, stream);
+        Block medium = largeBlock(0, 200_000); // over batch.size (16 KB)
+        Block large = largeBlock(1, 36_000_000); // over the old default buffer.memory, 32 MiB
+        try (DeliveryHarness h = DeliveryHarness.openWithStateUpTo(config, new KafkaTransport.Factory(), 96 << 20)) {
+            process(h, medium);
+            process(h, large);
+            h.snapshot(1);
+            h.complete(1);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        assertThat(KafkaFixtures.manifests(deadLetters)).as("nothing dead-lettered").isEmpty();
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> read =
+                clusterA.readCommitted(topic, 2, Duration.ofSeconds(60));
+        assertThat(read).hasSize(2);
+        assertThat(read.get(0).value()).isEqualTo(medium.records());
+        assertThat(read.get(1).value()).isEqualTo(large.records());
+    }
+
+    /**
+     * A block over the producer's bound (one record far over max_size) is refused by the client alone; the block
+     * written before it in the same transaction, which the doomed transaction fails with the same error, arrives
+     * in the next one (it went to the dead-letter store with the other's reason before).
+     */
+    @Test
+    void aBlockOverTheProducersBoundIsDeadLetteredAloneAndTheBlockBeforeItArrives() throws Exception {
+        String topic = "t" + TOPICS.incrementAndGet();
+        clusterA.createTopic(topic, 1, Map.of("max.message.bytes", Integer.toString(8 << 20)));
+        KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none");
+        io.edgestreaming.config.StreamConfig plain = stream(1, endpoint);
+        io.edgestreaming.config.StreamConfig stream = new io.edgestreaming.config.StreamConfig(plain.id(), plain.name(),
+                plain.client(), plain.dataSource(), plain.template(), plain.domains(), plain.allDomains(),
+                plain.samplingPercentage(), plain.active(), endpoint,
+                new io.edgestreaming.config.BatchingConfig(100_000, Duration.ofSeconds(10), 1_000_000L));
+        JobConfig config = job(deadLetters, delivery(), stream);
+        Block medium = largeBlock(0, 200_000);
+        Block tooLarge = largeBlock(1, 3_000_000);
+        try (DeliveryHarness h = DeliveryHarness.openWithStateUpTo(config, new KafkaTransport.Factory(), 16 << 20)) {
+            process(h, medium);
+            process(h, tooLarge);
+            h.snapshot(1);
+            h.complete(1);
+            h.runMailsFor(Duration.ofMillis(500));
+            h.snapshot(2);
+            h.complete(2);
+            assertThat(awaitDelivered(h)).isTrue();
+        }
+        List<com.fasterxml.jackson.databind.JsonNode> manifests = KafkaFixtures.manifests(deadLetters);
+        assertThat(manifests).hasSize(1);
+        assertThat(manifests.get(0).get("block_id").asText()).isEqualTo(tooLarge.blockId());
+        assertThat(manifests.get(0).get("reason").asText()).contains("is larger than").contains("max.request.size");
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> read =
+                clusterA.readCommitted(topic, 1, Duration.ofSeconds(60));
+        assertThat(read).hasSize(1);
+        assertThat(read.get(0).value()).isEqualTo(medium.records());
+    }
+
+    private static Block largeBlock(long sequence, int bytes) {
+        byte[] records = new byte[bytes];
+        java.util.Arrays.fill(records, (byte) 'x');
+        int count = 1;
+        for (int i = 999; i < bytes - 1; i += 1000) {
+            records[i] = '\n';
+            count++;
+        }
+        return new Block(1, io.edgestreaming.templates.DataSource.HTTP, "example.com", sequence, count, records);
+    }
+
     private static long writerThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().startsWith("kafka-delivery-")).count();

@@ -115,6 +115,27 @@ class KafkaTransportTest {
                 .isNotNull();
     }
 
+    /**
+     * The producer's buffer is the largest message the destination can write, not Kafka's 32 MiB default; and
+     * never below max.request.size, or the producer would refuse a message the request size allows.
+     */
+    @Test
+    void theProducersBufferIsBoundedByTheLargestBlockAndNeverRefusesOne() {
+        KafkaEndpoint ep = endpoint(false, null, null, KafkaEndpoint.MessageFormat.BLOCK);
+        Properties small = KafkaClientConfig.producer(ep, DELIVERY, "c", PUBLIC_HOSTS, 1_000_000);
+        assertThat(small.getProperty("buffer.memory")).isEqualTo(Integer.toString(1_000_000 + KafkaClientConfig.MESSAGE_OVERHEAD));
+        assertThat(small.getProperty("max.request.size")).isEqualTo(small.getProperty("buffer.memory"));
+        assertThat(small.getProperty("batch.size")).as("Kafka's 16 KB: a larger block gets a batch of its own").isNull();
+
+        Properties huge = KafkaClientConfig.producer(ep, DELIVERY, "c", PUBLIC_HOSTS, Integer.MAX_VALUE);
+        assertThat(huge.getProperty("buffer.memory")).isEqualTo(Integer.toString(KafkaClientConfig.MAX_REQUEST_SIZE));
+        assertThat(huge.getProperty("max.request.size")).isEqualTo(huge.getProperty("buffer.memory"));
+
+        Properties replay = KafkaClientConfig.producer(ep, DELIVERY, "c", PUBLIC_HOSTS);
+        assertThat(replay.getProperty("buffer.memory")).isEqualTo(Integer.toString(KafkaClientConfig.MAX_REQUEST_SIZE));
+        assertThat(replay.getProperty("max.request.size")).isEqualTo(replay.getProperty("buffer.memory"));
+    }
+
     @Test
     void clientSettingsFollowTheEndpointAndBoundEveryWait() {
         Properties plain = KafkaClientConfig.producer(endpoint(false, null, null, KafkaEndpoint.MessageFormat.RECORD), DELIVERY, "c", PUBLIC_HOSTS);

@@ -15,6 +15,7 @@ import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.Secret;
+import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.testkit.EmbeddedS3;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -90,6 +92,131 @@ class S3DeliveryTest {
             assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
             assertThat(sdkSchedulerThreads() - before).as("SDK scheduler threads for 3 S3 clients").isLessThanOrEqualTo(0);
         }
+    }
+
+    /**
+     * Many tenants: the destinations of a subtask share its delivery threads. Delivering to 20 destinations one
+     * after another needs as many threads as requests ran at once (4 here), not 4 per destination (80 before).
+     */
+    @Test
+    void destinationsShareDeliveryThreadsAsManyAsRequestsRunAtOnce() throws Exception {
+        int destinations = 20;
+        StreamConfig[] streams = new StreamConfig[destinations];
+        String[] buckets = new String[destinations];
+        for (int i = 0; i < destinations; i++) {
+            buckets[i] = bucket(alpha);
+            streams[i] = stream(i + 1, endpoint(alpha, buckets[i], alpha.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION));
+        }
+        JobConfig config = job(deadLetters, delivery(), streams);
+        Set<String> before = deliveryThreads();
+        try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
+            for (int s = 1; s <= destinations; s++) {
+                for (int b = 0; b < 4; b++) {
+                    h.process(block(s, "example.com", b, 2));
+                }
+                h.snapshot(s);
+                h.complete(s);
+                assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
+            }
+            Set<String> created = deliveryThreads();
+            created.removeAll(before);
+            assertThat(created).as("delivery threads for %d destinations, 4 requests at once", destinations)
+                    .hasSizeLessThanOrEqualTo(2 * S3Transport.REQUESTS_PER_DESTINATION);
+        }
+        for (String b : buckets) {
+            assertThat(alpha.listKeys(b)).hasSize(4);
+        }
+    }
+
+    /**
+     * The house rule with a shared pool: ten stores that accept connections and never answer hold 40 requests
+     * (4 each, up to request_timeout); a healthy destination's blocks are delivered meanwhile, at once.
+     */
+    @Test
+    void hangingStoresNeverDelayAnotherDestination() throws Exception {
+        try (HangingServer hanging = new HangingServer()) {
+            var tenSeconds = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(10), Duration.ofMillis(50),
+                    Duration.ofMillis(400), Duration.ofMinutes(10), 1000, 64L << 20);
+            int hangingDestinations = 10;
+            List<StreamConfig> streams = new ArrayList<>();
+            for (int i = 1; i <= hangingDestinations; i++) {
+                streams.add(stream(i, new S3Endpoint(hanging.endpoint(), "hang-" + i, EmbeddedS3.REGION, "AK", Secret.of("s"), "",
+                        "text/plain", S3Endpoint.KeyLayout.AZION)));
+            }
+            String good = bucket(beta);
+            streams.add(stream(100, endpoint(beta, good, beta.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)));
+            JobConfig config = job(deadLetters, tenSeconds, streams.toArray(StreamConfig[]::new));
+            try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
+                for (int i = 1; i <= hangingDestinations; i++) {
+                    for (int b = 0; b < 4; b++) {
+                        h.process(block(i, "example.com", b, 1));
+                    }
+                }
+                h.snapshot(1);
+                h.complete(1);
+                assertThat(h.runMailsUntil(() -> hanging.connections() >= 4 * hangingDestinations, WAIT))
+                        .as("every hanging destination holds 4 requests").isTrue();
+
+                for (int b = 0; b < 4; b++) {
+                    h.process(block(100, "example.com", b, 1));
+                }
+                h.snapshot(2);
+                long start = System.nanoTime();
+                h.complete(2);
+                assertThat(h.runMailsUntil(() -> h.pending() == 4 * hangingDestinations, WAIT)).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+                assertThat(beta.listKeys(good)).hasSize(4);
+                assertThat(hanging.connections()).as("the hanging ones still hang, no more than 4 each")
+                        .isEqualTo(4 * hangingDestinations);
+            }
+        }
+    }
+
+    /** Accepts connections and never answers (a hung store); closing it closes them. */
+    private static final class HangingServer implements AutoCloseable {
+        private final java.net.ServerSocket server;
+        private final List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        HangingServer() throws IOException {
+            server = new java.net.ServerSocket(0, 200, java.net.InetAddress.getLoopbackAddress());
+            Thread acceptor = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        accepted.add(server.accept());
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            }, "hanging-s3");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        java.net.URI endpoint() {
+            return java.net.URI.create("http://127.0.0.1:" + server.getLocalPort());
+        }
+
+        int connections() {
+            return accepted.size();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (java.net.Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    private static Set<String> deliveryThreads() {
+        Set<String> names = new java.util.HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive() && t.getName().startsWith("s3-delivery-")) {
+                names.add(t.getName());
+            }
+        }
+        return names;
     }
 
     private static long sdkSchedulerThreads() {

@@ -19,6 +19,7 @@ import io.edgestreaming.testkit.HttpReceiver;
 import java.io.ByteArrayInputStream;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
@@ -149,6 +150,61 @@ class S3TransportTest {
             assertThat(deliverOnce(store, Fixtures.LOOPBACK).kind()).isEqualTo(Outcome.Kind.DELIVERED);
             assertThat(s3.listKeys("logs")).hasSize(1);
         }
+    }
+
+    /** A destination without requests for a while closes its client and so its pooled connections; the next block opens new ones. */
+    @Test
+    void anIdleDestinationReleasesItsClientAndItsConnections() throws Exception {
+        Duration saved = S3Transport.idleClient;
+        S3Transport.idleClient = Duration.ofMillis(500);
+        try (EmbeddedS3 s3 = EmbeddedS3.start("access", SECRET); S3Transport transport = new S3Transport(delivery(), Fixtures.LOOPBACK)) {
+            s3.createBucket("logs");
+            S3Endpoint store = new S3Endpoint(s3.endpoint(), "logs", EmbeddedS3.REGION, "access", Secret.of(SECRET), "x",
+                    "text/plain", S3Endpoint.KeyLayout.AZION);
+            int port = s3.endpoint().getPort();
+            long others = establishedTo(port); // the test server's own client
+            assertThat(deliver(transport, store, 0).kind()).isEqualTo(Outcome.Kind.DELIVERED);
+            assertThat(establishedTo(port)).as("the destination's pooled connection").isGreaterThan(others);
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (establishedTo(port) > others && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(establishedTo(port)).as("connections of the idle destination").isLessThanOrEqualTo(others);
+            assertThat(transport.openClients()).isZero();
+
+            assertThat(deliver(transport, store, 1).kind()).as("a new client for the next block").isEqualTo(Outcome.Kind.DELIVERED);
+            assertThat(s3.listKeys("logs")).hasSize(2);
+        } finally {
+            S3Transport.idleClient = saved;
+        }
+    }
+
+    private static Outcome deliver(S3Transport transport, S3Endpoint endpoint, int sequence) throws Exception {
+        Block block = block(1, "example.com", sequence, 2);
+        Prepared p = transport.prepare(block, endpoint);
+        StagedBlock staged = new StagedBlock(1, block.dataSource(), block.domain(), sequence, block.recordCount(),
+                endpoint.destinationId(), p.payload(), p.deliveryKey(), p.contentEncoding());
+        return transport.deliver(staged, endpoint).get(30, TimeUnit.SECONDS);
+    }
+
+    /** Established TCP connections of this network namespace to a local port (client side: the remote port). */
+    private static long establishedTo(int port) throws java.io.IOException {
+        String remote = String.format(":%04X", port);
+        long n = 0;
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            java.nio.file.Path path = java.nio.file.Path.of(table);
+            if (!java.nio.file.Files.exists(path)) {
+                continue;
+            }
+            for (String line : java.nio.file.Files.readAllLines(path)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[2].endsWith(remote) && f[3].equals("01")) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     private static Outcome deliverOnce(S3Endpoint endpoint) throws Exception {

@@ -83,6 +83,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private final AddressPolicy addressPolicy;
     private final String deadLetterPath;
     private final Map<Long, Endpoint> endpointsByStream;
+    /** Per destination of this endpoint type: the largest block its streams can cut ({@link TransportContext}). */
+    private final Map<String, Long> largestBlocks;
     /** Delivery operators per slot that hold blocks: one per endpoint type in use. */
     private final int endpointTypesInUse;
     private final DeliveryOperatorFactory.Options options;
@@ -125,11 +127,19 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.options = options;
         Map<Long, Endpoint> endpoints = new HashMap<>();
         Set<String> types = new HashSet<>();
+        Map<String, Long> largest = new HashMap<>();
+        // A record larger than max_size is cut as a block of its own: a projection of one event, counted twice
+        // (JSON escaping can grow what it copies).
+        long oneRecord = config.source() == null ? 0 : 2L * config.source().maxEventBytes();
         for (StreamConfig stream : config.streams()) {
             endpoints.put(stream.id(), stream.endpoint());
             types.add(stream.endpoint().endpointType());
+            if (stream.endpoint().endpointType().equals(endpointType) && stream.batching() != null) {
+                largest.merge(stream.endpoint().destinationId(), Math.max(stream.batching().maxSize(), oneRecord), Math::max);
+            }
         }
         this.endpointsByStream = endpoints;
+        this.largestBlocks = Map.copyOf(largest);
         this.endpointTypesInUse = Math.max(1, types.size());
     }
 
@@ -176,7 +186,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                 getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
-                context.getRestoredCheckpointId().orElse(-1L), endpoints, getMetricGroup()), restoredTransportState);
+                context.getRestoredCheckpointId().orElse(-1L), endpoints, getMetricGroup(), largestBlocks), restoredTransportState);
         if (context.isRestored()) {
             // Whatever a restored snapshot holds is covered by a completed checkpoint (the restored
             // one): deliverable now, with the key and bytes fixed when it was staged.

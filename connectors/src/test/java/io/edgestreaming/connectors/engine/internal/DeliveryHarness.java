@@ -72,6 +72,15 @@ public final class DeliveryHarness implements AutoCloseable {
         return open(h, restore);
     }
 
+    /** A fresh subtask whose checkpoints may hold up to {@code maxStateBytes} inline (blocks of tens of megabytes). */
+    public static DeliveryHarness openWithStateUpTo(JobConfig config, TransportFactory transport, int maxStateBytes)
+            throws Exception {
+        OneInputStreamOperatorTestHarness<Block, Void> h = new OneInputStreamOperatorTestHarness<>(new DeliveryOperatorFactory(
+                config, transport, new DeliveryOperatorFactory.Options(4, Duration.ofSeconds(10), true)), BlockSerializer.INSTANCE);
+        h.setCheckpointStorage(new org.apache.flink.runtime.state.storage.JobManagerCheckpointStorage(maxStateBytes));
+        return open(h, null);
+    }
+
     /** A fresh subtask on a TaskManager with this configuration (e.g. {@code taskmanager.numberOfTaskSlots}). */
     public static DeliveryHarness openOnTaskManager(JobConfig config, TransportFactory transport,
             org.apache.flink.configuration.Configuration taskManager) throws Exception {
