@@ -9,7 +9,7 @@ import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
-import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -79,6 +79,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     private final String endpointType;
     private final TransportFactory transportFactory;
+    /** Held while the operator lives: it keeps the TaskManager's one copy of the configuration. */
+    private final transient SharedJobConfig.Shared config;
     private final DeliveryConfig delivery;
     private final AddressPolicy addressPolicy;
     private final String deadLetterPath;
@@ -111,7 +113,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     DeliveryOperator(
             StreamOperatorParameters<Void> parameters,
-            JobConfig config,
+            SharedJobConfig.Shared config,
             String endpointType,
             TransportFactory transportFactory,
             DeliveryOperatorFactory.Options options) {
@@ -119,18 +121,28 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.mailbox = parameters.getMailboxExecutor();
         this.endpointType = endpointType;
         this.transportFactory = transportFactory;
-        this.delivery = config.delivery();
-        this.addressPolicy = config.addressPolicy();
-        this.deadLetterPath = config.deadLetter().blocksPath();
+        this.config = config;
+        this.delivery = config.config().delivery();
+        this.addressPolicy = config.config().addressPolicy();
+        this.deadLetterPath = config.config().deadLetter().blocksPath();
         this.options = options;
+        // Every delivery operator of this TaskManager reads the same map.
+        this.endpointsByStream = config.slice("delivery:endpoints-by-stream", DeliveryOperator::endpointsByStream);
+        this.endpointTypesInUse = config.slice("delivery:endpoint-types-in-use", c -> {
+            Set<String> types = new HashSet<>();
+            for (StreamConfig stream : c.streams()) {
+                types.add(stream.endpoint().endpointType());
+            }
+            return Math.max(1, types.size());
+        });
+    }
+
+    private static Map<Long, Endpoint> endpointsByStream(io.edgestreaming.config.JobConfig config) {
         Map<Long, Endpoint> endpoints = new HashMap<>();
-        Set<String> types = new HashSet<>();
         for (StreamConfig stream : config.streams()) {
             endpoints.put(stream.id(), stream.endpoint());
-            types.add(stream.endpoint().endpointType());
         }
-        this.endpointsByStream = endpoints;
-        this.endpointTypesInUse = Math.max(1, types.size());
+        return java.util.Collections.unmodifiableMap(endpoints);
     }
 
     @Override
