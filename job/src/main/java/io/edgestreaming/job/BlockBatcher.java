@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -151,7 +152,7 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     /** The streams of the job's shared configuration. */
     public static BlockBatcher shared(JobConfigRef config, int batchingKeysPerStream) {
-        return new BlockBatcher(java.util.Objects.requireNonNull(config, "config"), null, batchingKeysPerStream);
+        return new BlockBatcher(Objects.requireNonNull(config, "config"), null, batchingKeysPerStream);
     }
 
     static Map<Long, Spec> specs(List<StreamConfig> streams) {

@@ -36,8 +36,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *
  * <p>Operator uids are fixed: savepoints stay restorable across versions of the job.
  *
- * <p>The configuration travels once, in the job's Flink configuration ({@link JobConfigRef}); operators carry its
- * fingerprint and share one decoded copy per TaskManager.
+ * <p>The configuration travels compressed in the job's Flink configuration ({@link JobConfigRef}), not in the
+ * operators: they carry its fingerprint and share one decoded copy per TaskManager.
  */
 public final class EdgeStreamingPipeline {
     static final String DEAD_LETTER_TRANSACTION_TIMEOUT_MS =

@@ -16,6 +16,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -85,7 +86,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
 
     /** The streams of the job's shared configuration. */
     public ParseAndRoute(JobConfigRef config, int maxEventBytes, int batchingKeysPerStream) {
-        this(java.util.Objects.requireNonNull(config, "config"), null, maxEventBytes, batchingKeysPerStream);
+        this(Objects.requireNonNull(config, "config"), null, maxEventBytes, batchingKeysPerStream);
     }
 
     private ParseAndRoute(JobConfigRef config, List<StreamConfig> ownStreams, int maxEventBytes,

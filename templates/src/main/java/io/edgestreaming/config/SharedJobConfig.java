@@ -27,9 +27,9 @@ import java.util.zip.GZIPOutputStream;
 /**
  * One copy of the job configuration per JVM and class loader, shared by every operator and subtask there. At
  * 10,000 streams the configuration is 3 MB serialized: carried by each operator that needs it, it dominated the
- * job graph and every subtask deserialized several copies. Instead the job carries it once, {@link #encode
- * encoded} (gzip-compressed Java serialization, Base64), and operators hold only its fingerprint and
- * {@link #resolve} it when they open: the first one decodes it, the rest get the same instance.
+ * job graph and every subtask deserialized several copies. Instead the job carries it outside the operators,
+ * {@link #encode encoded} (gzip-compressed Java serialization, Base64), and operators hold only its fingerprint
+ * and {@link #resolve} it when they open: the first one decodes it, the rest get the same instance.
  *
  * <p>The cache holds its entries weakly: once no operator holds a configuration (its job ended or restarts), it can
  * go, so a job restarted with another configuration (another fingerprint) does not keep the old one.

@@ -9,10 +9,12 @@ import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
+import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -137,12 +139,12 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         });
     }
 
-    private static Map<Long, Endpoint> endpointsByStream(io.edgestreaming.config.JobConfig config) {
+    private static Map<Long, Endpoint> endpointsByStream(JobConfig config) {
         Map<Long, Endpoint> endpoints = new HashMap<>();
         for (StreamConfig stream : config.streams()) {
             endpoints.put(stream.id(), stream.endpoint());
         }
-        return java.util.Collections.unmodifiableMap(endpoints);
+        return Collections.unmodifiableMap(endpoints);
     }
 
     @Override
