@@ -6,13 +6,15 @@ import io.edgestreaming.connectors.engine.internal.DeliveryOperatorFactory;
 import io.edgestreaming.connectors.http.HttpTransport;
 import io.edgestreaming.connectors.s3.S3Transport;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFilterFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -47,8 +49,12 @@ public final class DeliveryTopology {
      * @throws IllegalArgumentException if an endpoint cannot be used (the message names the stream)
      */
     public static void attach(DataStream<Block> blocks, JobConfig config) {
+        attach(blocks, config, JobConfigRef.share(blocks.getExecutionEnvironment(), config));
+    }
+
+    /** As above, the operators carrying {@code ref} (the shared {@code config}) rather than the configuration. */
+    public static void attach(DataStream<Block> blocks, JobConfig config, JobConfigRef ref) {
         Map<String, TransportFactory> transports = transports();
-        Map<Long, String> typeByStream = new HashMap<>();
         List<String> problems = new ArrayList<>();
         for (StreamConfig stream : config.streams()) {
             String type = stream.endpoint().endpointType();
@@ -62,7 +68,6 @@ public final class DeliveryTopology {
             } catch (IllegalArgumentException e) {
                 problems.add("streams[id=" + stream.id() + "].endpoint: " + e.getMessage());
             }
-            typeByStream.put(stream.id(), type);
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("cannot deliver: " + String.join("; ", problems));
@@ -77,26 +82,42 @@ public final class DeliveryTopology {
             boolean takesUnknown = first == null;
             first = first == null ? type : first;
             SingleOutputStreamOperator<Block> routed = blocks
-                    .filter(new EndpointTypeFilter(type, typeByStream, takesUnknown))
+                    .filter(new EndpointTypeFilter(type, ref, takesUnknown))
                     .name("route " + type)
                     .uid(UID_PREFIX + "route-" + type);
-            routed.transform("deliver " + type, Types.VOID, new DeliveryOperatorFactory(config, entry.getValue(), options))
+            routed.transform("deliver " + type, Types.VOID, new DeliveryOperatorFactory(ref, entry.getValue(), options))
                     .name("deliver " + type)
                     .uid(UID_PREFIX + type);
         }
     }
 
     /** Keeps the blocks whose stream delivers to one endpoint type. */
-    static final class EndpointTypeFilter implements FilterFunction<Block> {
+    static final class EndpointTypeFilter extends RichFilterFunction<Block> {
         private static final long serialVersionUID = 1L;
         private final String type;
-        private final Map<Long, String> typeByStream;
+        private final JobConfigRef config;
         private final boolean takesUnknown;
+        /** Held while the filter lives: it keeps the TaskManager's one copy of the configuration. */
+        private transient SharedJobConfig.Shared shared;
+        /** Shared by the filters of every type and subtask in this TaskManager. */
+        private transient Map<Long, String> typeByStream;
 
-        EndpointTypeFilter(String type, Map<Long, String> typeByStream, boolean takesUnknown) {
+        EndpointTypeFilter(String type, JobConfigRef config, boolean takesUnknown) {
             this.type = type;
-            this.typeByStream = new HashMap<>(typeByStream);
+            this.config = config;
             this.takesUnknown = takesUnknown;
+        }
+
+        @Override
+        public void open(OpenContext openContext) {
+            shared = config.resolve(getRuntimeContext());
+            typeByStream = shared.slice("delivery:type-by-stream", c -> {
+                Map<Long, String> types = new HashMap<>();
+                for (StreamConfig stream : c.streams()) {
+                    types.put(stream.id(), stream.endpoint().endpointType());
+                }
+                return Map.copyOf(types);
+            });
         }
 
         @Override

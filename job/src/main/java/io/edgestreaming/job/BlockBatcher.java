@@ -1,8 +1,10 @@
 package io.edgestreaming.job;
 
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.JobConfigRef;
 import io.edgestreaming.templates.DataSource;
 import java.io.Serializable;
 import java.time.Duration;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -121,9 +124,16 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
         }
     }
 
-    private final Map<Long, Spec> specs;
+    /** The job's configuration, resolved in open(): the job graph carries only its fingerprint. */
+    private final JobConfigRef config;
+    /** Specs of its own instead (tests); null with a shared configuration. */
+    private final Map<Long, Spec> ownSpecs;
     private final int batchingKeysPerStream;
 
+    /** Held while the function lives: it keeps the TaskManager's one copy of the configuration. */
+    private transient SharedJobConfig.Shared shared;
+    /** Shared by every batcher subtask of this TaskManager (immutable). */
+    private transient Map<Long, Spec> specs;
     private transient ValueState<BatchState> batch;
     private transient ListState<byte[]> records;
     private transient Map<Long, StreamCounters> streamCounters;
@@ -131,8 +141,26 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
 
     /** @param batchingKeysPerStream as ParseAndRoute's: it numbers the shared keys' blocks */
     public BlockBatcher(Map<Long, Spec> specs, int batchingKeysPerStream) {
-        this.specs = Map.copyOf(specs);
+        this(null, Map.copyOf(specs), batchingKeysPerStream);
+    }
+
+    private BlockBatcher(JobConfigRef config, Map<Long, Spec> ownSpecs, int batchingKeysPerStream) {
+        this.config = config;
+        this.ownSpecs = ownSpecs;
         this.batchingKeysPerStream = batchingKeysPerStream;
+    }
+
+    /** The streams of the job's shared configuration. */
+    public static BlockBatcher shared(JobConfigRef config, int batchingKeysPerStream) {
+        return new BlockBatcher(Objects.requireNonNull(config, "config"), null, batchingKeysPerStream);
+    }
+
+    static Map<Long, Spec> specs(List<StreamConfig> streams) {
+        Map<Long, Spec> specs = new HashMap<>();
+        for (StreamConfig stream : streams) {
+            specs.put(stream.id(), Spec.of(stream));
+        }
+        return Map.copyOf(specs);
     }
 
     public static BlockBatcher forStreams(List<StreamConfig> streams) {
@@ -140,15 +168,17 @@ public class BlockBatcher extends KeyedProcessFunction<Tuple2<Long, String>, Rou
     }
 
     public static BlockBatcher forStreams(List<StreamConfig> streams, int batchingKeysPerStream) {
-        Map<Long, Spec> specs = new HashMap<>();
-        for (StreamConfig stream : streams) {
-            specs.put(stream.id(), Spec.of(stream));
-        }
-        return new BlockBatcher(specs, batchingKeysPerStream);
+        return new BlockBatcher(specs(streams), batchingKeysPerStream);
     }
 
     @Override
     public void open(OpenContext openContext) throws Exception {
+        if (ownSpecs != null) {
+            specs = ownSpecs;
+        } else {
+            shared = config.resolve(getRuntimeContext());
+            specs = shared.slice("batcher:specs", c -> specs(c.streams()));
+        }
         ValueStateDescriptor<BatchState> batchDescriptor = new ValueStateDescriptor<>("batch",
                 TypeInformation.of(BatchState.class));
         // Refreshed by every record; see IDLE_KEY_TTL for why records have no TTL.

@@ -7,6 +7,7 @@ import io.edgestreaming.config.SourceConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.BlockTypeInfoFactory;
 import io.edgestreaming.connectors.DeliveryTopology;
+import io.edgestreaming.connectors.JobConfigRef;
 import io.edgestreaming.templates.DataSource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +35,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * tests, so they all run the same graph.
  *
  * <p>Operator uids are fixed: savepoints stay restorable across versions of the job.
+ *
+ * <p>The configuration travels compressed in the job's Flink configuration ({@link JobConfigRef}), not in the
+ * operators: they carry its fingerprint and share one decoded copy per TaskManager.
  */
 public final class EdgeStreamingPipeline {
     static final String DEAD_LETTER_TRANSACTION_TIMEOUT_MS =
@@ -73,7 +77,7 @@ public final class EdgeStreamingPipeline {
                         "raw events", RawEvent.TYPE_INFO)
                 .uid("raw-events-source");
         SingleOutputStreamOperator<RoutedRecord> routed = raw
-                .process(new ParseAndRoute(config.streams(), config.source().maxEventBytes(),
+                .process(new ParseAndRoute(JobConfigRef.share(env, config), config.source().maxEventBytes(),
                         config.batchingKeysPerStream()), RoutedRecord.TYPE_INFO)
                 .name("parse and route")
                 .uid("parse-and-route");
@@ -91,8 +95,8 @@ public final class EdgeStreamingPipeline {
     public static DataStream<Block> batch(DataStream<RoutedRecord> routed, JobConfig config) {
         return routed
                 .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
-                .process(BlockBatcher.forStreams(config.streams(), config.batchingKeysPerStream()),
-                        BlockTypeInfoFactory.TYPE_INFO)
+                .process(BlockBatcher.shared(JobConfigRef.share(routed.getExecutionEnvironment(), config),
+                        config.batchingKeysPerStream()), BlockTypeInfoFactory.TYPE_INFO)
                 .name("batcher")
                 .uid("batcher");
     }

@@ -2,7 +2,9 @@ package io.edgestreaming.job;
 
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.Limits;
+import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
+import io.edgestreaming.connectors.JobConfigRef;
 import io.edgestreaming.connectors.LogFields;
 import io.edgestreaming.templates.CompiledTemplate;
 import io.edgestreaming.templates.DataSource;
@@ -14,6 +16,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -41,9 +44,15 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
     public static final OutputTag<DeadLetterEvent> DEAD_LETTER =
             new OutputTag<>("dead-letter-events", DeadLetterEvent.TYPE_INFO);
 
-    private final List<StreamConfig> streams;
+    /** The job's configuration, resolved in open(): the job graph carries only its fingerprint. */
+    private final JobConfigRef config;
+    /** Streams of its own instead (tests); null with a shared configuration. */
+    private final List<StreamConfig> ownStreams;
     private final int maxEventBytes;
     private final int batchingKeysPerStream;
+
+    /** Held while the function lives: it keeps the TaskManager's one copy of the configuration. */
+    private transient SharedJobConfig.Shared shared;
 
     private transient Map<DataSource, EventParser> parsers;
     private transient StreamRouter router;
@@ -72,16 +81,34 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
 
     /** @param batchingKeysPerStream shared batching keys per stream for hosts it does not list exactly */
     public ParseAndRoute(List<StreamConfig> streams, int maxEventBytes, int batchingKeysPerStream) {
+        this(null, List.copyOf(streams), maxEventBytes, batchingKeysPerStream);
+    }
+
+    /** The streams of the job's shared configuration. */
+    public ParseAndRoute(JobConfigRef config, int maxEventBytes, int batchingKeysPerStream) {
+        this(Objects.requireNonNull(config, "config"), null, maxEventBytes, batchingKeysPerStream);
+    }
+
+    private ParseAndRoute(JobConfigRef config, List<StreamConfig> ownStreams, int maxEventBytes,
+            int batchingKeysPerStream) {
         if (batchingKeysPerStream < 1 || batchingKeysPerStream > Limits.MAX_BATCHING_KEYS_PER_STREAM) {
             throw new IllegalArgumentException("batchingKeysPerStream " + batchingKeysPerStream);
         }
-        this.streams = List.copyOf(streams);
+        this.config = config;
+        this.ownStreams = ownStreams;
         this.maxEventBytes = maxEventBytes;
         this.batchingKeysPerStream = batchingKeysPerStream;
     }
 
     @Override
     public void open(OpenContext openContext) {
+        List<StreamConfig> streams;
+        if (ownStreams != null) {
+            streams = ownStreams;
+        } else {
+            shared = config.resolve(getRuntimeContext());
+            streams = shared.config().streams();
+        }
         parsers = new EnumMap<>(DataSource.class);
         for (DataSource source : DataSource.values()) {
             parsers.put(source, new EventParser(source, maxEventBytes));

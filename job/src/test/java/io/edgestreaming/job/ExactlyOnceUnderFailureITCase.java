@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgestreaming.config.ConfigLoader;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.BlockTypeInfoFactory;
+import io.edgestreaming.connectors.JobConfigRef;
 import io.edgestreaming.job.FailureInjector.Mode;
 import io.edgestreaming.job.FailureInjector.Plan;
 import io.edgestreaming.testkit.EmbeddedKafka;
@@ -210,7 +212,17 @@ class ExactlyOnceUnderFailureITCase {
         stopped.countDown(); // the second half of the corpus arrives while no job runs
         LOG.info("{}: stopped with savepoint {} after {} HTTP blocks", run, savepoint, receiver.deliveredBlocks().size());
 
-        JobClient second = submit(config, savepoint);
+        // Restarted with a changed configuration (one more stream, of a client without events): operators resolve the
+        // new one by its own fingerprint, and no state depends on it.
+        StreamConfig s = config.streams().get(0);
+        List<StreamConfig> streams = new ArrayList<>(config.streams());
+        streams.add(new StreamConfig(990_001L, "added-on-restore", "no-such-client", s.dataSource(), s.template(),
+                s.domains(), s.allDomains(), s.samplingPercentage(), true, s.endpoint(), s.batching()));
+        JobConfig changed = new JobConfig(config.source(), config.deadLetter(), config.delivery(),
+                config.checkpointInterval(), streams, config.batchingKeysPerStream(), config.addressPolicy());
+        assertThat(JobConfigRef.share(new StreamExecutionEnvironment(new Configuration()), changed).fingerprint())
+                .isNotEqualTo(JobConfigRef.share(new StreamExecutionEnvironment(new Configuration()), config).fingerprint());
+        JobClient second = submit(changed, savepoint);
         try {
             awaitEverythingDelivered(corpus);
         } finally {

@@ -33,8 +33,13 @@ class ManyStreamsTest {
 
     /** Stream ids are (client + 1) * 10 + kind; the kinds, each with its own rule. */
     private static String streams() {
+        return streams(CLIENTS);
+    }
+
+    /** The streams of {@code clients} clients, five each (all endpoint types). */
+    static String streams(int clients) {
         StringBuilder y = new StringBuilder("streams:\n");
-        for (int c = 0; c < CLIENTS; c++) {
+        for (int c = 0; c < clients; c++) {
             String client = "c" + c;
             String d = client + ".example";
             y.append("  - {id: ").append((c + 1) * 10).append(", name: exact-").append(c).append(", client: ").append(client)

@@ -10,9 +10,11 @@ import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -79,6 +81,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     private final String endpointType;
     private final TransportFactory transportFactory;
+    /** Held while the operator lives: it keeps the TaskManager's one copy of the configuration. */
+    private final transient SharedJobConfig.Shared config;
     private final DeliveryConfig delivery;
     private final AddressPolicy addressPolicy;
     private final String deadLetterPath;
@@ -113,7 +117,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     DeliveryOperator(
             StreamOperatorParameters<Void> parameters,
-            JobConfig config,
+            SharedJobConfig.Shared config,
             String endpointType,
             TransportFactory transportFactory,
             DeliveryOperatorFactory.Options options) {
@@ -121,26 +125,42 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.mailbox = parameters.getMailboxExecutor();
         this.endpointType = endpointType;
         this.transportFactory = transportFactory;
-        this.delivery = config.delivery();
-        this.addressPolicy = config.addressPolicy();
-        this.deadLetterPath = config.deadLetter().blocksPath();
+        this.config = config;
+        this.delivery = config.config().delivery();
+        this.addressPolicy = config.config().addressPolicy();
+        this.deadLetterPath = config.config().deadLetter().blocksPath();
         this.options = options;
+        // Every delivery operator of this TaskManager reads the same map.
+        this.endpointsByStream = config.slice("delivery:endpoints-by-stream", DeliveryOperator::endpointsByStream);
+        this.largestBlocks = config.slice("delivery:largest-blocks:" + endpointType, c -> largestBlocks(c, endpointType));
+        this.endpointTypesInUse = config.slice("delivery:endpoint-types-in-use", c -> {
+            Set<String> types = new HashSet<>();
+            for (StreamConfig stream : c.streams()) {
+                types.add(stream.endpoint().endpointType());
+            }
+            return Math.max(1, types.size());
+        });
+    }
+
+    private static Map<Long, Endpoint> endpointsByStream(JobConfig config) {
         Map<Long, Endpoint> endpoints = new HashMap<>();
-        Set<String> types = new HashSet<>();
+        for (StreamConfig stream : config.streams()) {
+            endpoints.put(stream.id(), stream.endpoint());
+        }
+        return Collections.unmodifiableMap(endpoints);
+    }
+
+    private static Map<String, Long> largestBlocks(JobConfig config, String endpointType) {
         Map<String, Long> largest = new HashMap<>();
         // A record larger than max_size is cut as a block of its own: a projection of one event, counted twice
         // (JSON escaping can grow what it copies).
         long oneRecord = config.source() == null ? 0 : 2L * config.source().maxEventBytes();
         for (StreamConfig stream : config.streams()) {
-            endpoints.put(stream.id(), stream.endpoint());
-            types.add(stream.endpoint().endpointType());
             if (stream.endpoint().endpointType().equals(endpointType) && stream.batching() != null) {
                 largest.merge(stream.endpoint().destinationId(), Math.max(stream.batching().maxSize(), oneRecord), Math::max);
             }
         }
-        this.endpointsByStream = endpoints;
-        this.largestBlocks = Map.copyOf(largest);
-        this.endpointTypesInUse = Math.max(1, types.size());
+        return Map.copyOf(largest);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.edgestreaming.connectors.engine.internal;
 
 import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.JobConfigRef;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.config.JobConfig;
 import java.io.Serializable;
@@ -46,12 +47,18 @@ public final class DeliveryOperatorFactory extends AbstractStreamOperatorFactory
         }
     }
 
-    private final JobConfig config;
+    /** Only the configuration's fingerprint in the job graph; the operator resolves the shared copy. */
+    private final JobConfigRef config;
     private final String endpointType;
     private final TransportFactory transportFactory;
     private final Options options;
 
+    /** A factory that carries its configuration itself (tests). */
     public DeliveryOperatorFactory(JobConfig config, TransportFactory transportFactory, Options options) {
+        this(JobConfigRef.own(config), transportFactory, options);
+    }
+
+    public DeliveryOperatorFactory(JobConfigRef config, TransportFactory transportFactory, Options options) {
         this.config = Objects.requireNonNull(config, "config");
         this.transportFactory = Objects.requireNonNull(transportFactory, "transportFactory");
         this.endpointType = transportFactory.endpointType();
@@ -61,7 +68,9 @@ public final class DeliveryOperatorFactory extends AbstractStreamOperatorFactory
     @Override
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<Void>> T createStreamOperator(StreamOperatorParameters<Void> parameters) {
-        return (T) new DeliveryOperator(parameters, config, endpointType, transportFactory, options);
+        return (T) new DeliveryOperator(parameters,
+                config.resolve(parameters.getContainingTask().getEnvironment().getJobConfiguration()), endpointType,
+                transportFactory, options);
     }
 
     @Override
