@@ -121,7 +121,7 @@ class S3DeliveryTest {
             Set<String> created = deliveryThreads();
             created.removeAll(before);
             assertThat(created).as("delivery threads for %d destinations, 4 requests at once", destinations)
-                    .hasSizeLessThanOrEqualTo(2 * S3Transport.REQUESTS_PER_DESTINATION);
+                    .hasSizeLessThanOrEqualTo(2 * S3DestinationQueue.REQUESTS_PER_DESTINATION);
         }
         for (String b : buckets) {
             assertThat(alpha.listKeys(b)).hasSize(4);

@@ -70,10 +70,10 @@ class S3TransportTest {
 
     @Test
     void virtualHostedOnAwsUnlessTheBucketHasDotsPathStyleElsewhere() {
-        assertThat(S3Transport.pathStyle(endpoint(URI.create("https://s3.eu-west-1.amazonaws.com"), "plain/text", ""))).isFalse();
-        assertThat(S3Transport.pathStyle(new S3Endpoint(URI.create("https://s3.amazonaws.com"), "logs.example.com", "us-east-1",
+        assertThat(S3Clients.pathStyle(endpoint(URI.create("https://s3.eu-west-1.amazonaws.com"), "plain/text", ""))).isFalse();
+        assertThat(S3Clients.pathStyle(new S3Endpoint(URI.create("https://s3.amazonaws.com"), "logs.example.com", "us-east-1",
                 "AK", Secret.of(SECRET), "", "text/plain", S3Endpoint.KeyLayout.AZION))).isTrue();
-        assertThat(S3Transport.pathStyle(endpoint(URI.create("https://storage.googleapis.com"), "plain/text", ""))).isTrue();
+        assertThat(S3Clients.pathStyle(endpoint(URI.create("https://storage.googleapis.com"), "plain/text", ""))).isTrue();
     }
 
     @Test
