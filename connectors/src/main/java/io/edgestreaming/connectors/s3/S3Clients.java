@@ -32,6 +32,12 @@ import software.amazon.awssdk.services.s3.S3Client;
  * {@code request_timeout}; no SDK "flexible checksums" beyond what an API requires (several
  * S3-compatible stores refuse them).
  *
+ * <h2>Timeouts</h2>
+ * The SDK times a synchronous call out by scheduling a task (interrupt the caller, abort the request)
+ * that the call cancels when it ends; without a scheduler of ours it starts five threads per client. All
+ * clients of a subtask share the scheduler handed in here, whose life is the subtask's: the SDK wraps a
+ * scheduler it was given so that closing a client never shuts it down, so its owner must.
+ *
  * <h2>Addresses</h2>
  * The HTTP client is Apache HttpClient 5 ({@code apache5-client}) for its DNS hook: every connection
  * resolves its host through allowed_networks ({@link AddressGuard}), so the address connected is the
@@ -45,26 +51,25 @@ final class S3Clients {
 
     private final Duration requestTimeout;
     private final AddressGuard addresses;
+    private final ScheduledExecutorService timeouts;
 
-    S3Clients(Duration requestTimeout, AddressGuard addresses) {
+    /** @param timeouts times out the clients' calls; owned (and shut down) by the caller */
+    S3Clients(Duration requestTimeout, AddressGuard addresses, ScheduledExecutorService timeouts) {
         this.requestTimeout = requestTimeout;
         this.addresses = addresses;
+        this.timeouts = timeouts;
     }
 
     /** A new client for the destination; the caller closes it. */
     S3Client open(S3Endpoint s3) {
-        return build(s3, requestTimeout, addresses);
+        return build(s3, requestTimeout, addresses, timeouts);
     }
 
-    /** Timeouts of every S3 client of this JVM; never shut down (the SDK does not close a scheduler it was given). */
-    private static final ScheduledExecutorService TIMEOUTS =
-            java.util.concurrent.Executors.newScheduledThreadPool(2, r -> {
-                Thread t = new Thread(r, "s3-timeouts");
-                t.setDaemon(true);
-                return t;
-            });
-
-    static S3Client build(S3Endpoint s3, Duration requestTimeout, AddressGuard addresses) {
+    /**
+     * @param timeouts the scheduler of the calls' timeouts, or null for the SDK's own (which it shuts down
+     *     with the client)
+     */
+    static S3Client build(S3Endpoint s3, Duration requestTimeout, AddressGuard addresses, ScheduledExecutorService timeouts) {
         Duration connect = requestTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? requestTimeout : MAX_CONNECT_TIMEOUT;
         return S3Client.builder()
                 .endpointOverride(s3.hostUrl())
@@ -86,12 +91,14 @@ final class S3Clients {
                                 .useSystemPropertyValues(false).useEnvironmentVariableValues(false).build()))
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .overrideConfiguration(o -> o
-                        // One scheduler for the timeouts of every client (the SDK's own is 5 threads per client).
-                        .scheduledExecutorService(TIMEOUTS)
-                        .retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .apiCallTimeout(requestTimeout)
-                        .apiCallAttemptTimeout(requestTimeout))
+                .overrideConfiguration(o -> {
+                    if (timeouts != null) {
+                        o.scheduledExecutorService(timeouts);
+                    }
+                    o.retryStrategy(AwsRetryStrategy.doNotRetry())
+                            .apiCallTimeout(requestTimeout)
+                            .apiCallAttemptTimeout(requestTimeout);
+                })
                 .build();
     }
 

@@ -32,8 +32,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * the pool's. Threads per subtask: at most 4 × the destinations with requests running (the engine sends at
  * most 4 per destination at once), idle ones expiring, plus the housekeeping thread.
  *
- * <p>The housekeeping thread also closes idle clients. Per subtask, not per JVM: closing the pool interrupts exactly its own requests,
- * and no thread outlives the job's class loader by more than that.
+ * <p>The housekeeping thread also closes idle clients and runs the SDK's call timeouts (short tasks:
+ * interrupt a call, abort its request). Per subtask, not per JVM: closing the pool interrupts exactly its
+ * own requests, and no thread outlives the job's class loader by more than that.
  */
 final class S3DeliveryPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(S3DeliveryPool.class);
@@ -43,7 +44,7 @@ final class S3DeliveryPool implements AutoCloseable {
     private final Map<ClientKey, S3DestinationQueue> destinations = new ConcurrentHashMap<>();
     /** The requests of every destination: no queue, a thread per request running, idle threads expire. */
     private final ThreadPoolExecutor workers;
-    /** Starts workers (off the task thread) and closes idle clients; started with the first request. */
+    /** Starts workers (off the task thread), closes idle clients, times out SDK calls; started with the first request. */
     private final ScheduledThreadPoolExecutor housekeeping;
     private final S3Clients clients;
     private final Duration idle;
@@ -55,8 +56,9 @@ final class S3DeliveryPool implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemon("s3-delivery-"));
         this.housekeeping = new ScheduledThreadPoolExecutor(1, daemon("s3-housekeeping-"));
+        // Every call's timeout is cancelled when the call ends: drop it from the queue at once.
         this.housekeeping.setRemoveOnCancelPolicy(true);
-        this.clients = new S3Clients(requestTimeout, addresses);
+        this.clients = new S3Clients(requestTimeout, addresses, housekeeping);
     }
 
     private static ThreadFactory daemon(String prefix) {
@@ -132,10 +134,14 @@ final class S3DeliveryPool implements AutoCloseable {
         return n;
     }
 
-    /** Interrupts this pool's requests and closes its clients. */
+    /**
+     * Interrupts this pool's requests and closes its clients. The housekeeping thread ends once the timeouts
+     * of calls still running fired or were cancelled (periodic work stops at once), so it never outlives the
+     * job by more than one {@code request_timeout}: the SDK never shuts down a scheduler it was handed.
+     */
     @Override
     public void close() {
-        housekeeping.shutdownNow();
+        housekeeping.shutdown();
         workers.shutdownNow(); // interrupts this transport's requests
         for (S3DestinationQueue d : destinations.values()) {
             S3Client c = d.close();

@@ -181,9 +181,9 @@ public final class S3Transport implements Transport {
 
     /**
      * A client for the endpoint exactly as deliveries use it (addressing, signing, timeouts, no SDK retries),
-     * for the command-line tool's checks; the caller closes it.
+     * for the command-line tool's checks; the caller closes it (and with it the SDK's own timeout threads).
      */
     public static S3Client newClient(S3Endpoint s3, Duration requestTimeout, AddressPolicy addresses) {
-        return S3Clients.build(s3, requestTimeout, new AddressGuard(addresses, "S3"));
+        return S3Clients.build(s3, requestTimeout, new AddressGuard(addresses, "S3"), null);
     }
 }
