@@ -2,7 +2,6 @@ package io.edgestreaming.connectors.kafka;
 
 import io.edgestreaming.connectors.engine.Outcome;
 import io.edgestreaming.connectors.engine.StagedBlock;
-import io.edgestreaming.connectors.kafka.KafkaDestinationWriter.Txn;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * checkpoint (after a failure, or blocks the open transaction could not take), and at most one per
  * transactional id of the pool ({@link TransactionalIds#POOL_SIZE}) when checkpoints fail. A committed
  * producer comes back here ({@link #MAX_IDLE}) and is the next transaction's. The idle ones are closed
- * when the destination's thread ends ({@link KafkaDestinationWriter#idleThread}).
+ * when the destination's thread ends ({@link KafkaWriterThread#idleThread}).
  */
 final class ProducerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerPool.class);

@@ -106,8 +106,8 @@ class KafkaDeliveryITCase {
     /** An idle destination holds no thread (many tenants: most destinations are quiet most of the time). */
     @Test
     void anIdleDestinationsThreadEndsAndStartsAgainWithTheNextBlock() throws Exception {
-        Duration keepAlive = KafkaDestinationWriter.idleThread;
-        KafkaDestinationWriter.idleThread = Duration.ofMillis(300);
+        Duration keepAlive = KafkaWriterThread.idleThread;
+        KafkaWriterThread.idleThread = Duration.ofMillis(300);
         try {
             String topic = topic(clusterA, 1);
             JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none")));
@@ -131,7 +131,7 @@ class KafkaDeliveryITCase {
             }
             assertThat(read(clusterA, topic, 2)).containsExactly(blockMessage(b0), blockMessage(b1));
         } finally {
-            KafkaDestinationWriter.idleThread = keepAlive;
+            KafkaWriterThread.idleThread = keepAlive;
         }
     }
 
@@ -141,8 +141,8 @@ class KafkaDeliveryITCase {
      */
     @Test
     void anIdleDestinationsProducersCloseWithItsThread() throws Exception {
-        Duration keepAlive = KafkaDestinationWriter.idleThread;
-        KafkaDestinationWriter.idleThread = Duration.ofMillis(300);
+        Duration keepAlive = KafkaWriterThread.idleThread;
+        KafkaWriterThread.idleThread = Duration.ofMillis(300);
         try {
             String topic = topic(clusterA, 1);
             KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.RECORD, "none");
@@ -175,7 +175,7 @@ class KafkaDeliveryITCase {
             expected.addAll(recordMessages(block(1, "example.com", 3, 2)));
             assertThat(read(clusterA, topic, expected.size())).containsExactlyElementsOf(expected);
         } finally {
-            KafkaDestinationWriter.idleThread = keepAlive;
+            KafkaWriterThread.idleThread = keepAlive;
         }
     }
 

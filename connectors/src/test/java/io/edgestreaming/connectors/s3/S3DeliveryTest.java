@@ -72,7 +72,10 @@ class S3DeliveryTest {
         }
     }
 
-    /** Many tenants: S3 clients share one timeout scheduler (the SDK's own is five threads per client). */
+    /**
+     * Many tenants: the S3 clients of a subtask share one timeout scheduler, its housekeeping thread (the SDK's
+     * own is five threads per client); it ends with the subtask, see S3TransportTest.
+     */
     @Test
     void s3ClientsShareOneTimeoutScheduler() throws Exception {
         String b1 = bucket(alpha);
@@ -82,7 +85,7 @@ class S3DeliveryTest {
                 stream(1, endpoint(alpha, b1, alpha.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)),
                 stream(2, endpoint(alpha, b2, alpha.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)),
                 stream(3, endpoint(beta, b3, beta.secretKey(), "", "text/plain", S3Endpoint.KeyLayout.AZION)));
-        long before = sdkSchedulerThreads();
+        Set<Thread> before = timeoutThreads();
         try (DeliveryHarness h = DeliveryHarness.open(config, new S3Transport.Factory(), null)) {
             for (int stream = 1; stream <= 3; stream++) {
                 h.process(block(stream, "example.com", 0, 2));
@@ -90,7 +93,11 @@ class S3DeliveryTest {
             h.snapshot(1);
             h.complete(1);
             assertThat(deliverUntil(h, () -> h.pending() == 0, WAIT)).isTrue();
-            assertThat(sdkSchedulerThreads() - before).as("SDK scheduler threads for 3 S3 clients").isLessThanOrEqualTo(0);
+            Set<Thread> created = timeoutThreads();
+            created.removeAll(before);
+            assertThat(created).as("timeout threads for 3 S3 clients of one subtask")
+                    .hasSizeLessThanOrEqualTo(1)
+                    .allMatch(t -> t.getName().startsWith("s3-housekeeping-"));
         }
     }
 
@@ -121,7 +128,7 @@ class S3DeliveryTest {
             Set<String> created = deliveryThreads();
             created.removeAll(before);
             assertThat(created).as("delivery threads for %d destinations, 4 requests at once", destinations)
-                    .hasSizeLessThanOrEqualTo(2 * S3Transport.REQUESTS_PER_DESTINATION);
+                    .hasSizeLessThanOrEqualTo(2 * S3DestinationQueue.REQUESTS_PER_DESTINATION);
         }
         for (String b : buckets) {
             assertThat(alpha.listKeys(b)).hasSize(4);
@@ -219,9 +226,17 @@ class S3DeliveryTest {
         return names;
     }
 
-    private static long sdkSchedulerThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().startsWith("sdk-ScheduledExecutor")).count();
+    /** Threads that may run S3 calls' timeouts: the SDK's own, the former JVM-wide pool, a subtask's housekeeping. */
+    private static Set<Thread> timeoutThreads() {
+        Set<Thread> threads = new java.util.HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String name = t.getName();
+            if (t.isAlive() && (name.startsWith("sdk-ScheduledExecutor") || name.startsWith("s3-timeouts")
+                    || name.startsWith("s3-housekeeping-"))) {
+                threads.add(t);
+            }
+        }
+        return threads;
     }
 
     @Test

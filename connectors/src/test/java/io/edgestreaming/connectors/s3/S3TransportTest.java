@@ -70,10 +70,10 @@ class S3TransportTest {
 
     @Test
     void virtualHostedOnAwsUnlessTheBucketHasDotsPathStyleElsewhere() {
-        assertThat(S3Transport.pathStyle(endpoint(URI.create("https://s3.eu-west-1.amazonaws.com"), "plain/text", ""))).isFalse();
-        assertThat(S3Transport.pathStyle(new S3Endpoint(URI.create("https://s3.amazonaws.com"), "logs.example.com", "us-east-1",
+        assertThat(S3Clients.pathStyle(endpoint(URI.create("https://s3.eu-west-1.amazonaws.com"), "plain/text", ""))).isFalse();
+        assertThat(S3Clients.pathStyle(new S3Endpoint(URI.create("https://s3.amazonaws.com"), "logs.example.com", "us-east-1",
                 "AK", Secret.of(SECRET), "", "text/plain", S3Endpoint.KeyLayout.AZION))).isTrue();
-        assertThat(S3Transport.pathStyle(endpoint(URI.create("https://storage.googleapis.com"), "plain/text", ""))).isTrue();
+        assertThat(S3Clients.pathStyle(endpoint(URI.create("https://storage.googleapis.com"), "plain/text", ""))).isTrue();
     }
 
     @Test
@@ -178,6 +178,47 @@ class S3TransportTest {
         } finally {
             S3Transport.idleClient = saved;
         }
+    }
+
+    /**
+     * The SDK clients' timeout threads live as long as the transport: once it closes none is left to keep the
+     * job's class loader alive on a session cluster (a JVM-wide "s3-timeouts" pool never ended).
+     */
+    @Test
+    void closingTheTransportEndsTheThreadsThatTimeOutItsCalls() throws Exception {
+        java.util.Set<Thread> before = timeoutThreads();
+        try (EmbeddedS3 s3 = EmbeddedS3.start("access", SECRET)) {
+            s3.createBucket("logs");
+            S3Endpoint store = new S3Endpoint(s3.endpoint(), "logs", EmbeddedS3.REGION, "access", Secret.of(SECRET), "x",
+                    "text/plain", S3Endpoint.KeyLayout.AZION);
+            try (S3Transport transport = new S3Transport(delivery(), Fixtures.LOOPBACK)) {
+                assertThat(deliver(transport, store, 0).kind()).isEqualTo(Outcome.Kind.DELIVERED);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!leftAfter(before).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(leftAfter(before)).as("timeout threads after the transport closed").isEmpty();
+    }
+
+    /** Timeout threads started since {@code before} and still alive, and any of the former JVM-wide pool. */
+    private static java.util.List<String> leftAfter(java.util.Set<Thread> before) {
+        return timeoutThreads().stream()
+                .filter(t -> !before.contains(t) || t.getName().startsWith("s3-timeouts"))
+                .map(Thread::getName).toList();
+    }
+
+    private static java.util.Set<Thread> timeoutThreads() {
+        java.util.Set<Thread> threads = new java.util.HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String name = t.getName();
+            if (t.isAlive() && (name.startsWith("s3-timeouts") || name.startsWith("s3-housekeeping-")
+                    || name.startsWith("sdk-ScheduledExecutor"))) {
+                threads.add(t);
+            }
+        }
+        return threads;
     }
 
     private static Outcome deliver(S3Transport transport, S3Endpoint endpoint, int sequence) throws Exception {
