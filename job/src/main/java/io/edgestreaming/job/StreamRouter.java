@@ -3,6 +3,9 @@ package io.edgestreaming.job;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.templates.DataSource;
 import java.io.Serializable;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -191,14 +194,28 @@ public final class StreamRouter implements Serializable {
         return needsLowerCase ? cut.toLowerCase(Locale.ROOT) : cut;
     }
 
-    /** 64-bit FNV-1a of the event's bytes: stable across JVMs and restarts, unlike Arrays.hashCode seeds. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long P1 = 0x9E3779B185EBCA87L;
+    private static final long P2 = 0xC2B2AE3D27D4EB4FL;
+
+    /**
+     * 64-bit hash of the event's bytes, stable across JVMs and restarts (unlike Arrays.hashCode): from
+     * {@code h = length}, for every 8-byte little-endian word {@code w} (the last one zero-padded; at least
+     * one) {@code h = rotl(h + w * P2, 31) * P1} (xxHash64's round and primes). Eight bytes per step: the
+     * byte-by-byte FNV-1a used before (until 2026-12) was 2.5% of the job's CPU for one 50%-sampled stream.
+     * {@link #samplingBucket} mixes the result, so this needs no finalizer.
+     */
     static long eventHash(byte[] bytes) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : bytes) {
-            h ^= b & 0xff;
-            h *= 0x100000001b3L;
+        long h = bytes.length;
+        int i = 0;
+        for (int last = bytes.length - Long.BYTES; i <= last; i += Long.BYTES) {
+            h = Long.rotateLeft(h + (long) LONGS.get(bytes, i) * P2, 31) * P1;
         }
-        return h;
+        long tail = 0;
+        for (int k = bytes.length - 1; k >= i; k--) {
+            tail = tail << 8 | (bytes[k] & 0xff);
+        }
+        return Long.rotateLeft(h + tail * P2, 31) * P1;
     }
 
     /** The event's sampling bucket (0..9999) for one stream: independent draws per stream. */
