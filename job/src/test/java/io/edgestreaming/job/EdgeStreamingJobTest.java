@@ -40,17 +40,17 @@ class EdgeStreamingJobTest {
     }
 
     @Test
-    void snapshotsAreCompressedUnlessTheFlinkOptionsSayOtherwise() {
+    void snapshotsAreUncompressedUnlessTheFlinkOptionsSayOtherwise() {
         JobConfig config = new JobConfig(null, null, null, java.time.Duration.ofSeconds(30), java.util.List.of(),
                 io.edgestreaming.config.AddressPolicy.PUBLIC_ONLY);
         StreamExecutionEnvironment byDefault = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         EdgeStreamingPipeline.configure(byDefault, config);
-        assertThat(byDefault.getConfig().isUseSnapshotCompression()).isTrue();
+        assertThat(byDefault.getConfig().isUseSnapshotCompression()).isFalse();
 
-        Configuration off = new Configuration();
-        off.set(ExecutionOptions.SNAPSHOT_COMPRESSION, false);
-        StreamExecutionEnvironment explicit = StreamExecutionEnvironment.getExecutionEnvironment(off);
+        Configuration on = new Configuration();
+        on.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
+        StreamExecutionEnvironment explicit = StreamExecutionEnvironment.getExecutionEnvironment(on);
         EdgeStreamingPipeline.configure(explicit, config);
-        assertThat(explicit.getConfig().isUseSnapshotCompression()).isFalse();
+        assertThat(explicit.getConfig().isUseSnapshotCompression()).isTrue();
     }
 }
