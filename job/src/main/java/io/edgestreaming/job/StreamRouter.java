@@ -39,9 +39,15 @@ public final class StreamRouter implements Serializable {
         private final boolean allDomains;
         /** Keep an event when its bucket (0..9999) is below this; 10,000 keeps all. */
         private final int samplingThreshold;
+        private final int ordinal;
 
         Route(StreamConfig stream) {
+            this(stream, -1);
+        }
+
+        Route(StreamConfig stream, int ordinal) {
             this.stream = stream;
+            this.ordinal = ordinal;
             this.allDomains = stream.allDomains();
             Set<String> exact = new HashSet<>();
             List<String> suffixes = new ArrayList<>();
@@ -56,6 +62,14 @@ public final class StreamRouter implements Serializable {
             this.exactDomains = Set.copyOf(exact);
             this.wildcardSuffixes = suffixes.toArray(new String[0]);
             this.samplingThreshold = samplingThreshold(stream.samplingPercentage());
+        }
+
+        /**
+         * The stream's position among the active streams given to the router, in their order (-1 for a route
+         * built alone): operators index their per-stream state by it instead of hashing boxed stream ids.
+         */
+        public int ordinal() {
+            return ordinal;
         }
 
         public StreamConfig stream() {
@@ -97,13 +111,14 @@ public final class StreamRouter implements Serializable {
 
     public StreamRouter(List<StreamConfig> streams) {
         Map<DataSource, Map<String, List<Route>>> building = new EnumMap<>(DataSource.class);
+        int ordinal = 0;
         for (StreamConfig stream : streams) {
             if (!stream.active()) {
                 continue;
             }
             building.computeIfAbsent(stream.dataSource(), k -> new HashMap<>())
                     .computeIfAbsent(stream.client(), k -> new ArrayList<>())
-                    .add(new Route(stream));
+                    .add(new Route(stream, ordinal++));
         }
         building.forEach((source, byClient) -> {
             Map<String, Route[]> routes = new HashMap<>();
