@@ -40,17 +40,17 @@ class EdgeStreamingJobTest {
     }
 
     @Test
-    void snapshotsAreUncompressedUnlessTheFlinkOptionsSayOtherwise() {
+    void snapshotsAreCompressedUnlessTheFlinkOptionsSayOtherwise() {
         JobConfig config = new JobConfig(null, null, null, java.time.Duration.ofSeconds(30), java.util.List.of(),
                 io.edgestreaming.config.AddressPolicy.PUBLIC_ONLY);
         StreamExecutionEnvironment byDefault = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         EdgeStreamingPipeline.configure(byDefault, config);
-        assertThat(byDefault.getConfig().isUseSnapshotCompression()).isFalse();
+        assertThat(byDefault.getConfig().isUseSnapshotCompression()).isTrue();
 
-        Configuration on = new Configuration();
-        on.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
-        StreamExecutionEnvironment explicit = StreamExecutionEnvironment.getExecutionEnvironment(on);
+        Configuration off = new Configuration();
+        off.set(ExecutionOptions.SNAPSHOT_COMPRESSION, false);
+        StreamExecutionEnvironment explicit = StreamExecutionEnvironment.getExecutionEnvironment(off);
         EdgeStreamingPipeline.configure(explicit, config);
-        assertThat(explicit.getConfig().isUseSnapshotCompression()).isTrue();
+        assertThat(explicit.getConfig().isUseSnapshotCompression()).isFalse();
     }
 }
