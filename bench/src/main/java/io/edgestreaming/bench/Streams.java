@@ -55,16 +55,27 @@ final class Streams {
             return false;
         }
 
-        /** The README's sampling rule, written down again: mix(FNV-1a-64(event), stream id) mod 10000 < % x 100. */
+        /**
+         * The README's sampling rule, written down again: mix(H(event), stream id) mod 10000 < % x 100, H from h = length
+         * over the 8-byte little-endian words (the last zero-padded, at least one): h = rotl(h + w * P2, 31) * P1.
+         */
         boolean keeps(byte[] event) {
             if (sampling >= 100) {
                 return true;
             }
-            long h = 0xcbf29ce484222325L;
-            for (byte b : event) {
-                h ^= b & 0xff;
-                h *= 0x100000001b3L;
+            long p1 = 0x9E3779B185EBCA87L;
+            long p2 = 0xC2B2AE3D27D4EB4FL;
+            java.nio.ByteBuffer words = java.nio.ByteBuffer.wrap(event).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long h = event.length;
+            int i = 0;
+            for (; i + 8 <= event.length; i += 8) {
+                h = Long.rotateLeft(h + words.getLong(i) * p2, 31) * p1;
             }
+            long w = 0;
+            for (int k = 0; i + k < event.length; k++) {
+                w |= (event[i + k] & 0xffL) << (8 * k);
+            }
+            h = Long.rotateLeft(h + w * p2, 31) * p1;
             long z = h ^ (id * 0x9E3779B97F4A7C15L);
             z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
             z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

@@ -58,11 +58,8 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
     private transient StreamRouter router;
     /** Null at parallelism 1: every key is on the one subtask anyway. */
     private transient KeyPlacement placement;
-    private transient Map<Long, CompiledTemplate> templates;
-    private transient Map<Long, PayloadSizer> sizers;
-    private transient Map<Long, Counter> streamRecords;
-    private transient Map<Long, Counter> streamEventsIn;
-    private transient Map<Long, Counter> streamSampledOut;
+    /** By {@link StreamRouter.Route#ordinal()}: array reads instead of four boxed-id map lookups per record. */
+    private transient PerStream[] perStream;
     private transient Map<Long, MetricGroup> streamGroups;
     private transient Map<String, Counter> streamDeadLettered;
     private transient List<StreamRouter.Route> matches;
@@ -117,11 +114,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         org.apache.flink.api.common.TaskInfo task = getRuntimeContext().getTaskInfo();
         placement = task.getNumberOfParallelSubtasks() > 1 ? new KeyPlacement(task.getIndexOfThisSubtask(),
                 task.getNumberOfParallelSubtasks(), task.getMaxNumberOfParallelSubtasks()) : null;
-        templates = new HashMap<>();
-        sizers = new HashMap<>();
-        streamRecords = new HashMap<>();
-        streamEventsIn = new HashMap<>();
-        streamSampledOut = new HashMap<>();
+        List<PerStream> active = new ArrayList<>();
         streamGroups = new HashMap<>();
         streamDeadLettered = new HashMap<>();
         matches = new ArrayList<>();
@@ -130,15 +123,14 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         metrics = getRuntimeContext().getMetricGroup();
         for (StreamConfig stream : streams) {
             if (stream.active()) {
-                templates.put(stream.id(), CompiledTemplate.compile(stream.template()));
-                sizers.put(stream.id(), PayloadSizer.of(stream));
                 MetricGroup group = metrics.addGroup("stream", String.valueOf(stream.id()));
                 streamGroups.put(stream.id(), group);
-                streamRecords.put(stream.id(), group.counter("records"));
-                streamEventsIn.put(stream.id(), group.counter("eventsIn"));
-                streamSampledOut.put(stream.id(), group.counter("eventsSampledOut"));
+                // In the router's order of active streams, so that a route's ordinal indexes this array.
+                active.add(new PerStream(CompiledTemplate.compile(stream.template()), PayloadSizer.of(stream),
+                        group.counter("records"), group.counter("eventsIn"), group.counter("eventsSampledOut")));
             }
         }
+        perStream = active.toArray(new PerStream[0]);
         eventsRead = metrics.counter("eventsRead");
         eventsUnrouted = metrics.counter("eventsUnrouted");
         recordsRouted = metrics.counter("recordsRouted");
@@ -170,8 +162,9 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         String domain = StreamRouter.normalizeHost(host);
         router.route(source, client, domain, event.value(), matches, sampledOut);
         for (StreamRouter.Route route : sampledOut) {
-            streamEventsIn.get(route.stream().id()).inc();
-            streamSampledOut.get(route.stream().id()).inc();
+            PerStream sampled = perStream[route.ordinal()];
+            sampled.eventsIn.inc();
+            sampled.sampledOut.inc();
         }
         if (matches.isEmpty()) {
             eventsUnrouted.inc();
@@ -182,9 +175,10 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         long now = placement == null ? 0 : System.nanoTime();
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
-            streamEventsIn.get(streamId).inc();
-            byte[] record = templates.get(streamId).project(parsed);
-            PayloadSizer sizer = sizers.get(streamId);
+            PerStream target = perStream[route.ordinal()];
+            target.eventsIn.inc();
+            byte[] record = target.template.project(parsed);
+            PayloadSizer sizer = target.sizer;
             if (!sizer.fitsAlone(record.length)) {
                 // It could never be delivered; dead-letter it rather than block the key forever.
                 deadLetter(ctx, event, streamId, DeadLetterEvent.RECORD_TOO_LARGE, "stream " + streamId
@@ -204,9 +198,12 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
                     bucket < 0 ? domain : BatchingKeys.sharedKey(bucket), route.stream().batching().maxRecords(), now);
             out.collect(new RoutedRecord(streamId, domain, bucket, lane, record));
             recordsRouted.inc();
-            streamRecords.get(streamId).inc();
+            target.records.inc();
         }
     }
+
+    private record PerStream(CompiledTemplate template, PayloadSizer sizer, Counter records, Counter eventsIn,
+            Counter sampledOut) {}
 
     private static boolean isMissing(String value) {
         return value == null || value.isEmpty() || "-".equals(value);

@@ -3,6 +3,9 @@ package io.edgestreaming.job;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.templates.DataSource;
 import java.io.Serializable;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -36,9 +39,15 @@ public final class StreamRouter implements Serializable {
         private final boolean allDomains;
         /** Keep an event when its bucket (0..9999) is below this; 10,000 keeps all. */
         private final int samplingThreshold;
+        private final int ordinal;
 
         Route(StreamConfig stream) {
+            this(stream, -1);
+        }
+
+        Route(StreamConfig stream, int ordinal) {
             this.stream = stream;
+            this.ordinal = ordinal;
             this.allDomains = stream.allDomains();
             Set<String> exact = new HashSet<>();
             List<String> suffixes = new ArrayList<>();
@@ -53,6 +62,14 @@ public final class StreamRouter implements Serializable {
             this.exactDomains = Set.copyOf(exact);
             this.wildcardSuffixes = suffixes.toArray(new String[0]);
             this.samplingThreshold = samplingThreshold(stream.samplingPercentage());
+        }
+
+        /**
+         * The stream's position among the active streams given to the router, in their order (-1 for a route
+         * built alone): operators index their per-stream state by it instead of hashing boxed stream ids.
+         */
+        public int ordinal() {
+            return ordinal;
         }
 
         public StreamConfig stream() {
@@ -94,13 +111,14 @@ public final class StreamRouter implements Serializable {
 
     public StreamRouter(List<StreamConfig> streams) {
         Map<DataSource, Map<String, List<Route>>> building = new EnumMap<>(DataSource.class);
+        int ordinal = 0;
         for (StreamConfig stream : streams) {
             if (!stream.active()) {
                 continue;
             }
             building.computeIfAbsent(stream.dataSource(), k -> new HashMap<>())
                     .computeIfAbsent(stream.client(), k -> new ArrayList<>())
-                    .add(new Route(stream));
+                    .add(new Route(stream, ordinal++));
         }
         building.forEach((source, byClient) -> {
             Map<String, Route[]> routes = new HashMap<>();
@@ -191,14 +209,28 @@ public final class StreamRouter implements Serializable {
         return needsLowerCase ? cut.toLowerCase(Locale.ROOT) : cut;
     }
 
-    /** 64-bit FNV-1a of the event's bytes: stable across JVMs and restarts, unlike Arrays.hashCode seeds. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long P1 = 0x9E3779B185EBCA87L;
+    private static final long P2 = 0xC2B2AE3D27D4EB4FL;
+
+    /**
+     * 64-bit hash of the event's bytes, stable across JVMs and restarts (unlike Arrays.hashCode): from
+     * {@code h = length}, for every 8-byte little-endian word {@code w} (the last one zero-padded; at least
+     * one) {@code h = rotl(h + w * P2, 31) * P1} (xxHash64's round and primes). Eight bytes per step: the
+     * byte-by-byte FNV-1a used before (until 2026-12) was 2.5% of the job's CPU for one 50%-sampled stream.
+     * {@link #samplingBucket} mixes the result, so this needs no finalizer.
+     */
     static long eventHash(byte[] bytes) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : bytes) {
-            h ^= b & 0xff;
-            h *= 0x100000001b3L;
+        long h = bytes.length;
+        int i = 0;
+        for (int last = bytes.length - Long.BYTES; i <= last; i += Long.BYTES) {
+            h = Long.rotateLeft(h + (long) LONGS.get(bytes, i) * P2, 31) * P1;
         }
-        return h;
+        long tail = 0;
+        for (int k = bytes.length - 1; k >= i; k--) {
+            tail = tail << 8 | (bytes[k] & 0xff);
+        }
+        return Long.rotateLeft(h + tail * P2, 31) * P1;
     }
 
     /** The event's sampling bucket (0..9999) for one stream: independent draws per stream. */

@@ -209,6 +209,24 @@ class KafkaTransportTest {
     }
 
     @Test
+    void separatorScanFindsEveryNewlineAtAnyOffsetAndNextToNonAscii() {
+        java.util.Random random = new java.util.Random(11);
+        byte[] alphabet = {'\n', 'a', '{', (byte) 0x8a, (byte) 0xc3, (byte) 0xff, 0x0b, 0x09, 0};
+        for (int round = 0; round < 2000; round++) {
+            byte[] bytes = new byte[random.nextInt(40)];
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = alphabet[random.nextInt(random.nextBoolean() ? 2 : alphabet.length)];
+            }
+            int from = random.nextInt(bytes.length + 1);
+            int expected = from;
+            while (expected < bytes.length && bytes[expected] != '\n') {
+                expected++;
+            }
+            assertThat(KafkaMessages.nextSeparator(bytes, from)).as("round %d", round).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void deliveryKeyJoinsBlockIdAndContent() {
         byte[] one = "x".getBytes(StandardCharsets.US_ASCII);
         byte[] two = "y".getBytes(StandardCharsets.US_ASCII);
