@@ -123,11 +123,8 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         metrics = getRuntimeContext().getMetricGroup();
         for (StreamConfig stream : streams) {
             if (stream.active()) {
-                MetricGroup group = metrics.addGroup("stream", String.valueOf(stream.id()));
-                streamGroups.put(stream.id(), group);
                 // In the router's order of active streams, so that a route's ordinal indexes this array.
-                active.add(new PerStream(CompiledTemplate.compile(stream.template()), PayloadSizer.of(stream),
-                        group.counter("records"), group.counter("eventsIn"), group.counter("eventsSampledOut")));
+                active.add(new PerStream(stream.id(), CompiledTemplate.compile(stream.template()), PayloadSizer.of(stream)));
             }
         }
         perStream = active.toArray(new PerStream[0]);
@@ -162,7 +159,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         String domain = StreamRouter.normalizeHost(host);
         router.route(source, client, domain, event.value(), matches, sampledOut);
         for (StreamRouter.Route route : sampledOut) {
-            PerStream sampled = perStream[route.ordinal()];
+            StreamCounters sampled = perStream[route.ordinal()].counters();
             sampled.eventsIn.inc();
             sampled.sampledOut.inc();
         }
@@ -176,7 +173,8 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
             PerStream target = perStream[route.ordinal()];
-            target.eventsIn.inc();
+            StreamCounters counted = target.counters();
+            counted.eventsIn.inc();
             byte[] record = target.template.project(parsed);
             PayloadSizer sizer = target.sizer;
             if (!sizer.fitsAlone(record.length)) {
@@ -198,12 +196,42 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
                     bucket < 0 ? domain : BatchingKeys.sharedKey(bucket), route.stream().batching().maxRecords(), now);
             out.collect(new RoutedRecord(streamId, domain, bucket, lane, record));
             recordsRouted.inc();
-            target.records.inc();
+            counted.records.inc();
         }
     }
 
-    private record PerStream(CompiledTemplate template, PayloadSizer sizer, Counter records, Counter eventsIn,
-            Counter sampledOut) {}
+    /**
+     * A stream's template and sizer, and its counters once one of its events reached this subtask: at 10,000
+     * streams and parallelism P, counters registered up front were 3 x 10,000 x P series, most never moving.
+     */
+    private final class PerStream {
+        final long streamId;
+        final CompiledTemplate template;
+        final PayloadSizer sizer;
+        private StreamCounters counters;
+
+        PerStream(long streamId, CompiledTemplate template, PayloadSizer sizer) {
+            this.streamId = streamId;
+            this.template = template;
+            this.sizer = sizer;
+        }
+
+        StreamCounters counters() {
+            StreamCounters c = counters;
+            if (c == null) {
+                MetricGroup group = streamGroup(streamId);
+                c = counters = new StreamCounters(group.counter("records"), group.counter("eventsIn"),
+                        group.counter("eventsSampledOut"));
+            }
+            return c;
+        }
+    }
+
+    private record StreamCounters(Counter records, Counter eventsIn, Counter sampledOut) {}
+
+    private MetricGroup streamGroup(long streamId) {
+        return streamGroups.computeIfAbsent(streamId, id -> metrics.addGroup("stream", String.valueOf(id)));
+    }
 
     private static boolean isMissing(String value) {
         return value == null || value.isEmpty() || "-".equals(value);
@@ -216,7 +244,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
                 .inc();
         if (streamId != null) {
             streamDeadLettered.computeIfAbsent(streamId + "/" + reason,
-                    k -> streamGroups.get(streamId).addGroup("reason", reason).counter("recordsDeadLettered")).inc();
+                    k -> streamGroup(streamId).addGroup("reason", reason).counter("recordsDeadLettered")).inc();
         }
         // The first of each reason (and stream) at WARN, the rest at DEBUG: bad input must not flood the log.
         boolean first = loggedDeadLetter.putIfAbsent(streamId + "/" + reason, Boolean.TRUE) == null;

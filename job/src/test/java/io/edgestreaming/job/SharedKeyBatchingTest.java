@@ -222,6 +222,22 @@ class SharedKeyBatchingTest {
         }
     }
 
+    @Test
+    void aStreamHasRouterMetricsOnlyWhereItsEventsArrive() throws Exception {
+        Map<String, Counter> counters = new HashMap<>();
+        List<StreamConfig> streams = List.of(stream(ALL, List.of("*.com"), 3, Duration.ofHours(1), 1_000_000),
+                stream(WILD, List.of("www.shop.net", "*.shop.net"), 1000, Duration.ofHours(1), 1_000_000));
+        try (Pipeline p = new Pipeline(streams, 1, null, countingStreamCounters(counters))) {
+            List<String> routerSeries = List.of("records", "eventsIn", "eventsSampledOut");
+            assertThat(counters.keySet()).as("before any event").noneMatch(k -> routerSeries.contains(k.split("/")[1]));
+            p.send("h1.com");
+            p.send("h2.com");
+            assertThat(counters.keySet().stream().filter(k -> routerSeries.contains(k.split("/")[1])))
+                    .as("router series").containsExactlyInAnyOrder(ALL + "/records", ALL + "/eventsIn", ALL + "/eventsSampledOut");
+            assertThat(counters.get(ALL + "/records").getCount()).isEqualTo(2);
+        }
+    }
+
     /** An operator environment whose metric registry puts every per-stream counter into {@code counters} ("stream/name"). */
     private static MockEnvironmentBuilder countingStreamCounters(Map<String, Counter> counters) {
         TestingMetricRegistry registry = TestingMetricRegistry.builder()

@@ -56,8 +56,9 @@ final class SharedKeyFixtures {
 
         Pipeline(List<StreamConfig> streams, int keysPerStream, OperatorSubtaskState restore,
                 MockEnvironmentBuilder environment) throws Exception {
-            router = new OneInputStreamOperatorTestHarness<>(
-                    new ProcessOperator<>(new ParseAndRoute(streams, 4096, keysPerStream)));
+            ProcessOperator<RawEvent, RoutedRecord> routing = new ProcessOperator<>(new ParseAndRoute(streams, 4096, keysPerStream));
+            router = environment == null ? new OneInputStreamOperatorTestHarness<>(routing)
+                    : new OneInputStreamOperatorTestHarness<>(routing, environment.build());
             router.setup(RoutedRecord.Serializer.INSTANCE);
             router.open();
             KeyedProcessOperator<Tuple2<Long, String>, RoutedRecord, Block> operator =
