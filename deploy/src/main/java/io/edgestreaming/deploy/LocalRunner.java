@@ -202,8 +202,9 @@ public final class LocalRunner {
         env.put("EDGE_S3_ACCESS_KEY", S3_ACCESS_KEY);
         env.put("EDGE_S3_SECRET_KEY", S3_SECRET_KEY);
         Path configFile = options.config().toAbsolutePath();
-        JobConfig config = ConfigLoader.parse(Files.readString(configFile),
-                name -> env.containsKey(name) ? env.get(name) : System.getenv(name), configFile.getParent());
+        // Loaded as a file, so its ${file:} references may read beside it as the job's would.
+        JobConfig config = ConfigLoader.load(configFile,
+                name -> env.containsKey(name) ? env.get(name) : System.getenv(name));
 
         Set<String> topics = new LinkedHashSet<>(config.source().topics().values());
         topics.add(config.deadLetter().eventsTopic());

@@ -21,7 +21,10 @@ public final class ConfigLoader {
 
     private ConfigLoader() {}
 
-    /** Loads {@code file}; {@code ${file:PATH}} references are relative to its directory. */
+    /**
+     * Loads {@code file}; {@code ${file:PATH}} references are relative to its directory and may read only
+     * under it and the directories of {@code EDGE_STREAMING_FILE_DIRS}.
+     */
     public static JobConfig load(Path file) throws ConfigException {
         return load(file, System::getenv);
     }
@@ -41,17 +44,22 @@ public final class ConfigLoader {
     public static JobConfig load(Path file, Function<String, String> env, Consumer<String> warnings) throws ConfigException {
         String content = ConfigDocument.read(file);
         Path dir = file.toAbsolutePath().getParent();
-        return parse(content, env, dir == null ? Path.of("").toAbsolutePath() : dir, AddressPolicy.SYSTEM, warnings);
+        dir = dir == null ? Path.of("").toAbsolutePath() : dir;
+        return parse(content, env, dir, dir, AddressPolicy.SYSTEM, warnings);
     }
 
-    /** Parses a configuration; references read the process environment and files relative to the working directory. */
+    /**
+     * Parses a configuration; references read the process environment and files relative to the working
+     * directory, only under the directories of {@code EDGE_STREAMING_FILE_DIRS} (text has no directory of its own).
+     */
     public static JobConfig parse(String content) throws ConfigException {
         return parse(content, System::getenv, Path.of("").toAbsolutePath());
     }
 
     /**
      * Parses a configuration with an injectable environment ({@code env} returns null for an unset
-     * variable) and the directory {@code ${file:PATH}} is relative to.
+     * variable) and the directory {@code ${file:PATH}} is relative to; files are read only under the
+     * directories of {@code EDGE_STREAMING_FILE_DIRS} (looked up in {@code env}), not under {@code baseDir}.
      */
     public static JobConfig parse(String content, Function<String, String> env, Path baseDir) throws ConfigException {
         return parse(content, env, baseDir, AddressPolicy.SYSTEM, LOGGED);
@@ -60,11 +68,18 @@ public final class ConfigLoader {
     /** As above, endpoint hosts looked up with {@code resolver} and warnings given to {@code warnings}. */
     static JobConfig parse(String content, Function<String, String> env, Path baseDir, AddressPolicy.Resolver resolver,
             Consumer<String> warnings) throws ConfigException {
+        return parse(content, env, baseDir, null, resolver, warnings);
+    }
+
+    /** As above; {@code configDir} is the configuration file's directory ({@code ${file:}} may read it), or null. */
+    private static JobConfig parse(String content, Function<String, String> env, Path baseDir, Path configDir,
+            AddressPolicy.Resolver resolver, Consumer<String> warnings) throws ConfigException {
         Problems problems = new Problems();
         JsonNode root = ConfigDocument.readTree(content, problems);
         JobConfig config = null;
         if (root != null) {
-            config = JobSection.read(root, problems, new References(env, baseDir), baseDir, resolver, warnings);
+            References references = new References(env, baseDir, configDir);
+            config = JobSection.read(root, problems, references, baseDir, resolver, warnings);
         }
         if (!problems.isEmpty() || config == null) {
             throw new ConfigException(problems.list());

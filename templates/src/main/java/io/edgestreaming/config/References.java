@@ -1,5 +1,6 @@
 package io.edgestreaming.config;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
@@ -11,19 +12,25 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Resolves {@code ${env:NAME}} and {@code ${file:PATH}} references inside string values. Problems name
- * the variable or file, never a value.
+ * the variable or file, never a value. {@code ${file:}} reads only under the configuration's directory and
+ * the directories of {@code EDGE_STREAMING_FILE_DIRS} (as Kafka's FileConfigProvider {@code allowed.paths}):
+ * a customer's text copied unescaped into the configuration must not reach the job's own files.
  */
 final class References {
     private static final Pattern REF = Pattern.compile("\\$\\{(env|file):([^}]*)}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** A referenced file is a token, key or small data set; anything bigger is a wrong path. */
     private static final long MAX_FILE_BYTES = 1 << 20;
+    /** The platform's extra directories for {@code ${file:}}, separated by {@link File#pathSeparator}. */
+    static final String FILE_DIRS = "EDGE_STREAMING_FILE_DIRS";
 
     /**
      * A resolved string. {@code origin} is the value as written when it held a reference (safe to show:
@@ -42,10 +49,15 @@ final class References {
 
     private final Function<String, String> env;
     private final Path baseDir;
+    /** The configuration file's directory, null for parsed text (which has none). */
+    private final Path configDir;
+    /** Real paths of the directories {@code ${file:}} may read; looked up at the first file reference. */
+    private List<Path> allowed;
 
-    References(Function<String, String> env, Path baseDir) {
+    References(Function<String, String> env, Path baseDir, Path configDir) {
         this.env = env;
         this.baseDir = baseDir;
+        this.configDir = configDir;
     }
 
     static boolean hasReference(String raw) {
@@ -109,18 +121,41 @@ final class References {
             problems.add(path, "cannot read ${file:" + name + "}: not a valid path (" + e.getReason() + ")");
             return null;
         }
+        // Checked and read on the real path, so neither `..` nor a symlink leads out after the check.
+        Path real;
+        IOException unreadable = null;
         try {
-            if (Files.isDirectory(file)) {
+            real = file.toRealPath();
+        } catch (NoSuchFileException | AccessDeniedException e) {
+            // Placed by its deepest resolvable ancestor, so a missing file outside is refused as outside
+            // too (no probing for what exists there); it is never opened.
+            real = realAncestor(file);
+            unreadable = e;
+        } catch (IOException e) {
+            real = null;
+        }
+        if (real == null || allowed().stream().noneMatch(real::startsWith)) {
+            problems.add(path, "cannot read ${file:" + name + "}: outside the directories ${file:} may read"
+                    + " (the configuration's directory and " + FILE_DIRS + ")");
+            return null;
+        }
+        if (unreadable != null) {
+            problems.add(path, "cannot read ${file:" + name + "}: " + (unreadable instanceof NoSuchFileException
+                    ? file + " does not exist" : "permission denied on " + file));
+            return null;
+        }
+        try {
+            if (Files.isDirectory(real)) {
                 problems.add(path, "cannot read ${file:" + name + "}: " + file + " is a directory");
                 return null;
             }
             // A device or pipe has no size to check first and may never end (${file:/dev/zero}).
-            if (Files.exists(file) && !Files.isRegularFile(file)) {
+            if (Files.exists(real) && !Files.isRegularFile(real)) {
                 problems.add(path, "cannot read ${file:" + name + "}: " + file + " is not a regular file");
                 return null;
             }
             byte[] bytes;
-            try (InputStream in = Files.newInputStream(file)) {
+            try (InputStream in = Files.newInputStream(real)) {
                 bytes = in.readNBytes((int) MAX_FILE_BYTES + 1);
             }
             if (bytes.length > MAX_FILE_BYTES) {
@@ -148,6 +183,50 @@ final class References {
             problems.add(path, "cannot read ${file:" + name + "}: " + file + " is not UTF-8 text");
         } catch (IOException e) {
             problems.add(path, "cannot read ${file:" + name + "}: " + file + ": " + e.getClass().getSimpleName());
+        }
+        return null;
+    }
+
+    private List<Path> allowed() {
+        if (allowed == null) {
+            List<String> dirs = new ArrayList<>();
+            if (configDir != null) {
+                dirs.add(configDir.toString());
+            }
+            String listed = env.apply(FILE_DIRS);
+            if (listed != null) {
+                dirs.addAll(List.of(listed.split(File.pathSeparator)));
+            }
+            allowed = new ArrayList<>();
+            for (String dir : dirs) {
+                try {
+                    // An entry that is empty, missing or not a path allows nothing (`::` or a removed mount).
+                    if (!dir.isBlank()) {
+                        allowed.add(Path.of(dir).toRealPath());
+                    }
+                } catch (IOException | InvalidPathException e) {
+                    // nothing under it can be read
+                }
+            }
+        }
+        return allowed;
+    }
+
+    /** The real path of {@code file}'s deepest resolvable ancestor with the rest appended, or null. */
+    private static Path realAncestor(Path file) {
+        Path rest = null;
+        for (Path p = file.toAbsolutePath(); p != null; p = p.getParent()) {
+            try {
+                Path real = p.toRealPath();
+                return rest == null ? real : real.resolve(rest).normalize();
+            } catch (NoSuchFileException | AccessDeniedException e) {
+                if (p.getFileName() == null) {
+                    return null;
+                }
+                rest = rest == null ? p.getFileName() : p.getFileName().resolve(rest);
+            } catch (IOException e) {
+                return null;
+            }
         }
         return null;
     }

@@ -39,7 +39,17 @@ final class ConfigTesting {
     }
 
     static JobConfig parse(String yaml, Map<String, String> env, Path baseDir) throws ConfigException {
-        return ConfigLoader.parse(yaml, env::get, baseDir);
+        return ConfigLoader.parse(yaml, readable(env, baseDir)::get, baseDir);
+    }
+
+    /**
+     * {@code env} with {@code baseDir} as EDGE_STREAMING_FILE_DIRS unless it sets one: parsed text has no
+     * directory of its own, so {@code ${file:}} could read nothing else.
+     */
+    static Map<String, String> readable(Map<String, String> env, Path baseDir) {
+        Map<String, String> with = new java.util.HashMap<>(env);
+        with.putIfAbsent("EDGE_STREAMING_FILE_DIRS", baseDir.toString());
+        return with;
     }
 
     /** The problems of a configuration that must be refused. */
@@ -49,7 +59,7 @@ final class ConfigTesting {
 
     static List<String> problems(String yaml, Map<String, String> env, Path baseDir) {
         ConfigException[] caught = new ConfigException[1];
-        assertThatThrownBy(() -> ConfigLoader.parse(yaml, env::get, baseDir))
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, readable(env, baseDir)::get, baseDir))
                 .isInstanceOfSatisfying(ConfigException.class, e -> caught[0] = e);
         return caught[0].problems();
     }

@@ -85,9 +85,11 @@ class ExampleConfigTest {
     /** deploy/config/reference.yaml documents every key; loading it keeps the documentation valid. */
     @Test
     void referenceConfigurationLoads(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        String reference = java.nio.file.Files.readString(Path.of("../deploy/config/reference.yaml"));
+        // Copied beside its ${file:s3-secret-key}, which ${file:} reads only there (or under EDGE_STREAMING_FILE_DIRS).
+        Path reference = java.nio.file.Files.copy(Path.of("../deploy/config/reference.yaml"),
+                dir.resolve("reference.yaml"));
         java.nio.file.Files.writeString(dir.resolve("s3-secret-key"), "from-file\n");
-        JobConfig c = ConfigLoader.parse(reference, Map.of("SIEM_TOKEN", "t", "KAFKA_PASSWORD", "p")::get, dir);
+        JobConfig c = ConfigLoader.load(reference, Map.of("SIEM_TOKEN", "t", "KAFKA_PASSWORD", "p")::get);
         assertThat(c.streams()).extracting(s -> s.endpoint().endpointType()).containsExactly("standard", "kafka", "s3");
         // The values written there are the defaults, as the comments say.
         assertThat(c.delivery()).isEqualTo(new DeliveryConfig(Duration.ofSeconds(20), Duration.ofSeconds(1),

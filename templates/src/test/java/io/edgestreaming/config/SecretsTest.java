@@ -298,7 +298,7 @@ class SecretsTest {
         List<String> p = problems(standard("", """
                 headers: {A: "${file:/dev/zero}", B: "${file:a\\u0000b}"}
                 ca_bundle: "x\\u0000y"
-                """), Map.of(), dir);
+                """), Map.of("EDGE_STREAMING_FILE_DIRS", "/dev"), dir);
         assertThat(p).containsExactly(
                 "streams[0].endpoint.headers.A: cannot read ${file:/dev/zero}: /dev/zero is not a regular file",
                 "streams[0].endpoint.headers.B: cannot read ${file:a\\u0000b}: not a valid path (Nul character not"
@@ -308,7 +308,7 @@ class SecretsTest {
 
     private ConfigException catchConfigException(String yaml, Map<String, String> env) {
         ConfigException[] caught = new ConfigException[1];
-        assertThatThrownBy(() -> ConfigLoader.parse(yaml, env::get, dir))
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, ConfigTesting.readable(env, dir)::get, dir))
                 .isInstanceOfSatisfying(ConfigException.class, ex -> caught[0] = ex);
         return caught[0];
     }
