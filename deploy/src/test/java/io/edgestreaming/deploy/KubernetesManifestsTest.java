@@ -2,6 +2,7 @@ package io.edgestreaming.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgestreaming.config.ConfigException;
@@ -73,6 +74,13 @@ class KubernetesManifestsTest {
     private static Map<String, String> secretEnvironment() {
         Map<String, String> env = new HashMap<>();
         secret().path("stringData").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
+        return env;
+    }
+
+    /** The pods' environment: the Secret's keys and the main container's own env. */
+    private static Map<String, String> podEnvironment() {
+        Map<String, String> env = secretEnvironment();
+        mainContainer().path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
         return env;
     }
 
@@ -264,7 +272,7 @@ class KubernetesManifestsTest {
     void streamConfigurationInTheConfigMapPassesTheJobsValidation() throws ConfigException {
         String streams = configMap().path("data").path("streams.yaml").asText();
         assertThat(streams).isNotBlank();
-        Map<String, String> env = secretEnvironment();
+        Map<String, String> env = podEnvironment();
 
         // Every ${env:NAME} is a key of the Secret the pods get (the loader would refuse an unset one too).
         Matcher refs = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}").matcher(streams);
@@ -274,6 +282,17 @@ class KubernetesManifestsTest {
         }
         assertThat(referenced).isNotEmpty();
         assertThat(env.keySet()).containsAll(referenced);
+
+        // ${env:} may read exactly those names, so not Flink's own bucket credentials in the same environment.
+        Set<String> readable = new TreeSet<>(List.of(env.getOrDefault("EDGE_STREAMING_ENV_VARS", "").split(",")));
+        assertThat(readable).as("EDGE_STREAMING_ENV_VARS").isEqualTo(referenced);
+        assertThat(env).containsKeys("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY");
+        String leaking = streams.replace("${env:SIEM_TOKEN}", "${env:AWS_SECRET_ACCESS_KEY}");
+        ConfigException refused = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(leaking, env::get, DeployFiles.root().resolve(K8S)));
+        assertThat(refused.problems()).isNotEmpty().allSatisfy(p -> assertThat(p)
+                .endsWith(": cannot read ${env:AWS_SECRET_ACCESS_KEY}: not among the names ${env:} may read (EDGE_STREAMING_ENV_VARS)"));
+        assertThat(refused.getMessage()).doesNotContain(env.get("AWS_SECRET_ACCESS_KEY"));
 
         JobConfig config = ConfigLoader.parse(streams, env::get, DeployFiles.root().resolve(K8S));
         assertThat(config.streams()).isNotEmpty();

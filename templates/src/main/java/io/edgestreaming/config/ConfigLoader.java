@@ -23,7 +23,8 @@ public final class ConfigLoader {
 
     /**
      * Loads {@code file}; {@code ${file:PATH}} references are relative to its directory and may read only
-     * under it and the directories of {@code EDGE_STREAMING_FILE_DIRS}.
+     * under it and the directories of {@code EDGE_STREAMING_FILE_DIRS}; {@code ${env:NAME}} only the names of
+     * {@code EDGE_STREAMING_ENV_VARS} when it is set.
      */
     public static JobConfig load(Path file) throws ConfigException {
         return load(file, System::getenv);
@@ -78,7 +79,7 @@ public final class ConfigLoader {
         JsonNode root = ConfigDocument.readTree(content, problems);
         JobConfig config = null;
         if (root != null) {
-            References references = new References(env, baseDir, configDir);
+            References references = new References(env, baseDir, configDir, warnings);
             config = JobSection.read(root, problems, references, baseDir, resolver, warnings);
         }
         if (!problems.isEmpty() || config == null) {

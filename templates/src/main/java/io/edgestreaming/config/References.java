@@ -13,7 +13,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,7 +24,9 @@ import java.util.regex.Pattern;
  * Resolves {@code ${env:NAME}} and {@code ${file:PATH}} references inside string values. Problems name
  * the variable or file, never a value. {@code ${file:}} reads only under the configuration's directory and
  * the directories of {@code EDGE_STREAMING_FILE_DIRS} (as Kafka's FileConfigProvider {@code allowed.paths}):
- * a customer's text copied unescaped into the configuration must not reach the job's own files.
+ * a customer's text copied unescaped into the configuration must not reach the job's own files. For the same
+ * reason {@code ${env:}} reads only the names of {@code EDGE_STREAMING_ENV_VARS} when it is set: the job's
+ * environment also holds the platform's own credentials (checkpoint bucket, source cluster).
  */
 final class References {
     private static final Pattern REF = Pattern.compile("\\$\\{(env|file):([^}]*)}");
@@ -31,6 +35,8 @@ final class References {
     private static final long MAX_FILE_BYTES = 1 << 20;
     /** The platform's extra directories for {@code ${file:}}, separated by {@link File#pathSeparator}. */
     static final String FILE_DIRS = "EDGE_STREAMING_FILE_DIRS";
+    /** The names {@code ${env:}} may read, separated by commas; {@code PREFIX*} allows every name it starts. */
+    static final String ENV_VARS = "EDGE_STREAMING_ENV_VARS";
 
     /**
      * A resolved string. {@code origin} is the value as written when it held a reference (safe to show:
@@ -53,11 +59,16 @@ final class References {
     private final Path configDir;
     /** Real paths of the directories {@code ${file:}} may read; looked up at the first file reference. */
     private List<Path> allowed;
+    private final Consumer<String> warnings;
+    /** The entries of {@code EDGE_STREAMING_ENV_VARS}, null if unset (every name); looked up at the first env reference. */
+    private List<String> readable;
+    private boolean readableLooked;
 
-    References(Function<String, String> env, Path baseDir, Path configDir) {
+    References(Function<String, String> env, Path baseDir, Path configDir, Consumer<String> warnings) {
         this.env = env;
         this.baseDir = baseDir;
         this.configDir = configDir;
+        this.warnings = warnings;
     }
 
     static boolean hasReference(String raw) {
@@ -99,6 +110,11 @@ final class References {
     private String env(String name, String path, Problems problems) {
         if (!ENV_NAME.matcher(name).matches()) {
             problems.add(path, "${env:" + name + "} does not name an environment variable (letters, digits, _)");
+            return null;
+        }
+        // Checked before the lookup, so a refused name is never read (nor whether it is set).
+        if (!mayRead(name)) {
+            problems.add(path, "cannot read ${env:" + name + "}: not among the names ${env:} may read (" + ENV_VARS + ")");
             return null;
         }
         String value = env.apply(name);
@@ -185,6 +201,29 @@ final class References {
             problems.add(path, "cannot read ${file:" + name + "}: " + file + ": " + e.getClass().getSimpleName());
         }
         return null;
+    }
+
+    private boolean mayRead(String name) {
+        if (!readableLooked) {
+            readableLooked = true;
+            String listed = env.apply(ENV_VARS);
+            if (listed == null) {
+                // Unset keeps existing deployments working, once per load so the platform team sees it.
+                warnings.accept(ENV_VARS + " is not set: ${env:} may read every environment variable of the job;"
+                        + " list the names configurations may use");
+            } else {
+                readable = Arrays.stream(listed.split(",")).map(String::strip).filter(e -> !e.isEmpty()).toList();
+            }
+        }
+        if (readable == null) {
+            return true;
+        }
+        // The lists are the platform's, never a configuration's to read, even under a prefix such as EDGE_*.
+        if (name.equals(ENV_VARS) || name.equals(FILE_DIRS)) {
+            return false;
+        }
+        return readable.stream().anyMatch(e -> e.endsWith("*")
+                ? name.startsWith(e.substring(0, e.length() - 1)) : name.equals(e));
     }
 
     private List<Path> allowed() {

@@ -116,10 +116,15 @@ class ConfigLoaderFuzzTest {
 
     /**
      * {@link #ENV}, and {@code ${file:}} may read the seeds' secret.txt beside {@link #BASE_DIR} and /dev (so the
-     * device seed still reaches the regular-file check); anything else is refused as outside.
+     * device seed still reaches the regular-file check); anything else is refused as outside. {@code ${env:}} may
+     * read ENV's names only, as a deployment lists them; any other name is refused.
      */
     private static String env(String name) {
-        return name.equals("EDGE_STREAMING_FILE_DIRS") ? BASE_DIR + File.pathSeparator + "/dev" : ENV.get(name);
+        return switch (name) {
+            case "EDGE_STREAMING_FILE_DIRS" -> BASE_DIR + File.pathSeparator + "/dev";
+            case "EDGE_STREAMING_ENV_VARS" -> String.join(",", ENV.keySet());
+            default -> ENV.get(name);
+        };
     }
 
     private static Path baseDir() {
