@@ -184,6 +184,14 @@ class KafkaDeliveryITCase {
                 .filter(t -> t.isAlive() && t.getName().startsWith("kafka-producer-network-thread | " + clientIdPrefix)).count();
     }
 
+    /** Stream 1 to {@code endpoint} with batching settings, so its destination's producers are sized by {@code maxSize}. */
+    private static io.edgestreaming.config.StreamConfig streamWithMaxSize(KafkaEndpoint endpoint, long maxSize) {
+        io.edgestreaming.config.StreamConfig plain = stream(1, endpoint);
+        return new io.edgestreaming.config.StreamConfig(plain.id(), plain.name(), plain.client(), plain.dataSource(),
+                plain.template(), plain.domains(), plain.allDomains(), plain.samplingPercentage(), plain.active(), endpoint,
+                new io.edgestreaming.config.BatchingConfig(100_000, Duration.ofSeconds(10), maxSize));
+    }
+
     /**
      * A block far larger than batch.size goes through, and a block up to the stream's max_size is never refused by
      * the producer's buffer: buffer.memory follows max_size (here 40 MB, a 36 MB block; the old default buffer of
@@ -194,11 +202,7 @@ class KafkaDeliveryITCase {
         String topic = "t" + TOPICS.incrementAndGet();
         clusterA.createTopic(topic, 1, Map.of("max.message.bytes", Integer.toString(48 << 20)));
         KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none");
-        io.edgestreaming.config.StreamConfig plain = stream(1, endpoint);
-        io.edgestreaming.config.StreamConfig stream = new io.edgestreaming.config.StreamConfig(plain.id(), plain.name(),
-                plain.client(), plain.dataSource(), plain.template(), plain.domains(), plain.allDomains(),
-                plain.samplingPercentage(), plain.active(), endpoint,
-                new io.edgestreaming.config.BatchingConfig(100_000, Duration.ofSeconds(10), 40_000_000L));
+        io.edgestreaming.config.StreamConfig stream = streamWithMaxSize(endpoint, 40_000_000L);
         var roomy = new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(30), Duration.ofMillis(50),
                 Duration.ofMillis(400), Duration.ofMinutes(10), 1000, 128L << 20);
         JobConfig config = job(deadLetters, roomy, stream);
@@ -229,11 +233,7 @@ class KafkaDeliveryITCase {
         String topic = "t" + TOPICS.incrementAndGet();
         clusterA.createTopic(topic, 1, Map.of("max.message.bytes", Integer.toString(8 << 20)));
         KafkaEndpoint endpoint = endpoint(clusterA, topic, KafkaEndpoint.MessageFormat.BLOCK, "none");
-        io.edgestreaming.config.StreamConfig plain = stream(1, endpoint);
-        io.edgestreaming.config.StreamConfig stream = new io.edgestreaming.config.StreamConfig(plain.id(), plain.name(),
-                plain.client(), plain.dataSource(), plain.template(), plain.domains(), plain.allDomains(),
-                plain.samplingPercentage(), plain.active(), endpoint,
-                new io.edgestreaming.config.BatchingConfig(100_000, Duration.ofSeconds(10), 1_000_000L));
+        io.edgestreaming.config.StreamConfig stream = streamWithMaxSize(endpoint, 1_000_000L);
         JobConfig config = job(deadLetters, delivery(), stream);
         Block medium = largeBlock(0, 200_000);
         Block tooLarge = largeBlock(1, 3_000_000);
