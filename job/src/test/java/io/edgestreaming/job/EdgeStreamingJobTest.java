@@ -3,6 +3,7 @@ package io.edgestreaming.job;
 import io.edgestreaming.config.JobConfig;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,6 +16,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class EdgeStreamingJobTest {
+
+    /**
+     * The dead-letter writer's checkpoint work (a new Kafka transaction per checkpoint, started in the
+     * synchronous part) must not pause the source: it runs in a task of its own.
+     */
+    @Test
+    void theDeadLetterWriterNeverSharesTheSourcesTask() throws Exception {
+        boolean found = false;
+        for (JobVertex vertex : JobGraphSizeTest.jobGraph(JobGraphSizeTest.config(2)).getVertices()) {
+            if (vertex.getName().contains("dead-letter events")) {
+                found = true;
+                assertThat(vertex.getName()).doesNotContain("raw events").doesNotContain("parse and route");
+            }
+        }
+        assertThat(found).as("a dead-letter vertex").isTrue();
+    }
 
     @Test
     void anInvalidConfigurationStopsBeforeAnyGraphWithEveryProblem(@TempDir Path dir) throws Exception {

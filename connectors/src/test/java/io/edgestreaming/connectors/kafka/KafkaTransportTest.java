@@ -117,7 +117,8 @@ class KafkaTransportTest {
 
     /**
      * The producer's buffer is the largest message the destination can write, not Kafka's 32 MiB default; and
-     * never below max.request.size, or the producer would refuse a message the request size allows.
+     * never below max.request.size, or the producer would refuse a message the request size allows. Batches are
+     * a quarter of it (up to 256 KiB): records of one block go in few requests, and four batches fit the buffer.
      */
     @Test
     void theProducersBufferIsBoundedByTheLargestBlockAndNeverRefusesOne() {
@@ -125,7 +126,11 @@ class KafkaTransportTest {
         Properties small = KafkaClientConfig.producer(ep, DELIVERY, "c", PUBLIC_HOSTS, 1_000_000);
         assertThat(small.getProperty("buffer.memory")).isEqualTo(Integer.toString(1_000_000 + KafkaClientConfig.MESSAGE_OVERHEAD));
         assertThat(small.getProperty("max.request.size")).isEqualTo(small.getProperty("buffer.memory"));
-        assertThat(small.getProperty("batch.size")).as("Kafka's 16 KB: a larger block gets a batch of its own").isNull();
+        assertThat(small.getProperty("batch.size")).as("a quarter of the buffer, at most 256 KiB")
+                .isEqualTo(Integer.toString(256 << 10));
+        Properties tiny = KafkaClientConfig.producer(ep, DELIVERY, "c", PUBLIC_HOSTS, 10_000);
+        assertThat(tiny.getProperty("batch.size")).as("a quarter of a small buffer, never below Kafka's 16 KiB")
+                .isEqualTo(Integer.toString((10_000 + KafkaClientConfig.MESSAGE_OVERHEAD) / 4));
 
         Properties huge = KafkaClientConfig.producer(ep, DELIVERY, "c", PUBLIC_HOSTS, Integer.MAX_VALUE);
         assertThat(huge.getProperty("buffer.memory")).isEqualTo(Integer.toString(KafkaClientConfig.MAX_REQUEST_SIZE));
