@@ -345,7 +345,8 @@ public final class EndToEndBench {
             Map<String, Long> cpuGroups, long windowEvents, long maxPauseMs, double pauseAtSeconds, long maxPauseAllMs,
             double busy, double backPressured, double idle, double gcPercent, long peakHeapAfterGc, long heapBefore,
             long heapEnd, long receiverBytes, FlinkRest.Checkpoints checkpoints, long submitEpochMillis,
-            double settleSeconds, List<String> verification, boolean exactlyOnce, String profile, String pauseContext) {}
+            double settleSeconds, List<String> verification, boolean exactlyOnce, String profile, String pauseContext,
+            List<Long> bytesRead, double maxWrittenPerRead) {}
 
     private FlinkResult job(String round, String backend) throws Exception {
         boolean several = options.backends().size() > 1;
@@ -553,6 +554,25 @@ public final class EndToEndBench {
                 count++;
             }
         }
+        // Raw bytes read between each checkpoint's trigger and the previous completed one's (the first: the submit's),
+        // and the largest share of them a checkpoint triggered between the 10% and 90% marks wrote.
+        List<Long> nanos = samples.stream().map(Sample::nanos).toList();
+        List<Long> read = samples.stream().map(Sample::events).toList();
+        double bytesPerEvent = (double) corpus.bytes / corpus.events;
+        List<Long> bytesRead = new ArrayList<>();
+        double maxWrittenPerRead = Double.NaN;
+        double before = 0;
+        for (FlinkRest.Checkpoint c : checkpoints.history()) {
+            long trigger = submitNanos + (c.triggerMillis() - submitEpoch) * 1_000_000;
+            double at = eventsAt(nanos, read, trigger);
+            long bytes = Math.round((at - before) * bytesPerEvent);
+            bytesRead.add(bytes);
+            before = at;
+            if (trigger >= s10.nanos() && trigger <= s90.nanos() && bytes > 0) {
+                double ratio = (double) c.checkpointedSize() / bytes;
+                maxWrittenPerRead = Double.isNaN(maxWrittenPerRead) ? ratio : Math.max(maxWrittenPerRead, ratio);
+            }
+        }
         FlinkResult r = new FlinkResult(name, windowEvents / window, (allRead - submitNanos) / 1e9,
                 cpuPerMillion(s90.processCpu() - s10.processCpu(), windowEvents),
                 s10.brokerCpu() < 0 ? Double.NaN : cpuPerMillion(s90.brokerCpu() - s10.brokerCpu(), windowEvents),
@@ -562,7 +582,8 @@ public final class EndToEndBench {
                 count == 0 ? Double.NaN : idle / count / 10,
                 100.0 * (s90.gcMillis() - s10.gcMillis()) / (window * 1000), peakHeap, heapBefore, heapEnd, held,
                 checkpoints, submitEpoch, settle, v.lines(), v.exactlyOnce(), profile,
-                pauseContext(checkpoints, submitEpoch + (pause[1] - submitNanos) / 1_000_000, pause[0] / 1_000_000));
+                pauseContext(checkpoints, submitEpoch + (pause[1] - submitNanos) / 1_000_000, pause[0] / 1_000_000),
+                bytesRead, maxWrittenPerRead);
         printFlinkResult(r, submitNanos, allRead);
         return r;
     }
@@ -576,6 +597,24 @@ public final class EndToEndBench {
             }
         }
         return during.isEmpty() ? "no checkpoint in progress" : "during " + String.join(", ", during);
+    }
+
+    /**
+     * The count at a moment (nanoTime), interpolated linearly between the two samples around it: a checkpoint's trigger
+     * falls anywhere in a 100 ms sampling gap, and at 100k+ events/s the nearest sample would be off by thousands.
+     * Before the first sample and after the last, theirs.
+     */
+    private static double eventsAt(List<Long> nanos, List<Long> events, long at) {
+        if (at <= nanos.get(0)) {
+            return events.get(0);
+        }
+        for (int i = 1; i < nanos.size(); i++) {
+            if (at <= nanos.get(i)) {
+                double f = (double) (at - nanos.get(i - 1)) / (nanos.get(i) - nanos.get(i - 1));
+                return events.get(i - 1) + f * (events.get(i) - events.get(i - 1));
+            }
+        }
+        return events.get(events.size() - 1);
     }
 
     /** [longest stretch in ns during which the count did not grow, its start in nanoTime] within [from, to]. */
@@ -687,13 +726,17 @@ public final class EndToEndBench {
         print(String.format(Locale.ROOT, "  checkpoints: %d completed, %d failed%s", cps.completed(), cps.failed(),
                 cps.failed() > cps.failedInHistory() ? " (" + (cps.failed() - cps.failedInHistory()) + " not in the"
                         + " checkpoint history: a trigger that failed before the checkpoint started)" : ""));
-        // "written": what this checkpoint uploaded (less than its state with incremental RocksDB/ForSt checkpoints).
-        print("      id   at s     state   written     e2e ms  max sync ms (subtask)                        max async ms  align ms");
-        for (FlinkRest.Checkpoint c : cps.history()) {
-            print(String.format(Locale.ROOT, "    %4d %6.1f %9s %9s %8d  %6d  %-40s %8d %8d", c.id(),
+        // "written": what this checkpoint uploaded (less than its state with incremental RocksDB/ForSt checkpoints);
+        // "read MB": raw event bytes read since the previous checkpoint's trigger (the first: since the submit).
+        print("      id   at s     state   written  read MB written/read     e2e ms  max sync ms (subtask)"
+                + "                        max async ms  align ms");
+        for (int i = 0; i < cps.history().size(); i++) {
+            FlinkRest.Checkpoint c = cps.history().get(i);
+            long read = r.bytesRead().get(i);
+            print(String.format(Locale.ROOT, "    %4d %6.1f %9s %9s %8.1f %12s %8d  %6d  %-40s %8d %8d", c.id(),
                     (c.triggerMillis() - r.submitEpochMillis()) / 1000.0, mb(c.stateSize()), mb(c.checkpointedSize()),
-                    c.duration(), c.maxSync(),
-                    cut(c.maxSyncVertex(), 40), c.maxAsync(), c.maxAlignment()));
+                    read / 1e6, read > 0 ? percent((double) c.checkpointedSize() / read) : "-", c.duration(),
+                    c.maxSync(), cut(c.maxSyncVertex(), 40), c.maxAsync(), c.maxAlignment()));
         }
         print("  exactly once:");
         r.verification().forEach(l -> print("    " + l));
@@ -718,9 +761,10 @@ public final class EndToEndBench {
                 took.toSecondsPart()));
         print("");
         print("| reader | events/s (10%-90%) | MB/s | CPU-s per M events (this JVM / broker) | longest source pause |"
-                + " checkpoints: max written / max duration / max sync part | heap after GC (peak / end) | exactly once |");
-        print("| --- | ---: | ---: | --- | ---: | --- | --- | --- |");
-        print(String.format(Locale.ROOT, "| raw KafkaConsumer (read_committed) | %,.0f | %.1f | %.2f / %s | - | - | - | - |",
+                + " checkpoints: max written / max duration / max sync part | max written/read of the checkpoints"
+                + " triggered between the 10% and 90% marks | heap after GC (peak / end) | exactly once |");
+        print("| --- | ---: | ---: | --- | ---: | --- | ---: | --- | --- |");
+        print(String.format(Locale.ROOT, "| raw KafkaConsumer (read_committed) | %,.0f | %.1f | %.2f / %s | - | - | - | - | - |",
                 raw, rawMb, median(raws.stream().mapToDouble(RawResult::cpuPerM).toArray()),
                 brokerCpu(median(raws.stream().mapToDouble(RawResult::brokerCpuPerM).toArray()))));
         List<List<FlinkResult>> rows = new ArrayList<>(jobsByBackend.values());
@@ -741,11 +785,12 @@ public final class EndToEndBench {
                 }
             }
             print(String.format(Locale.ROOT, "| %s | %,.0f | %.1f | %.2f / %s | %,d ms | %s / %,d ms / %,d ms (%s) |"
-                            + " %s / %,d MB | %s |", m.name(), median(list.stream().mapToDouble(FlinkResult::rate).toArray()),
+                            + " %s | %s / %,d MB | %s |", m.name(), median(list.stream().mapToDouble(FlinkResult::rate).toArray()),
                     median(list.stream().mapToDouble(FlinkResult::rate).toArray()) * mbPerEvent,
                     median(list.stream().mapToDouble(FlinkResult::cpuPerM).toArray()),
                     brokerCpu(median(list.stream().mapToDouble(FlinkResult::brokerCpuPerM).toArray())),
                     m.maxPauseMs(), mb(maxState), maxDuration, maxSync, syncWhere,
+                    Double.isNaN(m.maxWrittenPerRead()) ? "-" : percent(m.maxWrittenPerRead()),
                     m.peakHeapAfterGc() < 0 ? "-" : (m.peakHeapAfterGc() >> 20) + " MB", m.heapEnd() >> 20,
                     list.stream().allMatch(FlinkResult::exactlyOnce) ? "yes" : "NO"));
         }
@@ -819,6 +864,11 @@ public final class EndToEndBench {
     private static String mb(long bytes) {
         return bytes < 10_000_000 ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
                 : String.format(Locale.ROOT, "%.0f MB", bytes / 1e6);
+    }
+
+    /** A share as a percentage; two decimals below 1% (the stock pipeline checkpoints little more than offsets). */
+    private static String percent(double share) {
+        return String.format(Locale.ROOT, share < 0.01 ? "%.2f%%" : "%.1f%%", share * 100);
     }
 
     private static String cut(String s, int n) {
