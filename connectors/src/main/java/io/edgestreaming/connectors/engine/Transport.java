@@ -12,15 +12,18 @@ import java.util.concurrent.CompletableFuture;
  * turns a block into bytes and moves those bytes. One instance per operator subtask, created by a
  * {@link TransportFactory}; it pools connections/clients per destination itself.
  *
- * <p>Threading: {@link #prepare}, {@link #stage}, {@link #checkpointCompleted}, {@link #restore} and
- * {@link #close} run on the task thread. {@link #deliver} is called on the task thread and must not
+ * <p>Threading: {@link #prepare} runs on a thread of the operator's own, one block at a time, while
+ * the task thread calls the other methods: it must only compute (touch no state they use).
+ * {@link #stage}, {@link #checkpointCompleted}, {@link #restore} and {@link #close} run on the task
+ * thread. {@link #deliver} is called on the task thread and must not
  * block; its future may complete on any thread (the engine hands the result back to the task thread
  * through the mailbox).
  */
 public interface Transport extends AutoCloseable {
 
     /**
-     * Builds the exact payload of a block for an endpoint, once, when the block arrives. The delivery
+     * Builds the exact payload of a block for an endpoint, once, when the block arrives (off the task
+     * thread, see the class comment; the engine applies results in arrival order). The delivery
      * key must join the block id with a digest of the block's content: a restore from an older
      * checkpoint can re-cut a block id with other records, and only such a key lets the destination
      * drop identical repeats without ever dropping different content.

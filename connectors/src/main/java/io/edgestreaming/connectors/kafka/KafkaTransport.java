@@ -104,8 +104,7 @@ public final class KafkaTransport implements Transport {
 
     @Override
     public Prepared prepare(Block block, Endpoint endpoint) {
-        KafkaEndpoint kafka = (KafkaEndpoint) endpoint;
-        writer(kafka.destinationId(), kafka);
+        // Off the task thread: touches no writer (accepted or deliver creates the destination's writer).
         // The payload is the records joined by "\n" as they came: split per record or sent whole at
         // delivery; Kafka compresses (compression.type), so the payload stays identity-encoded.
         return new Prepared(block.records(), deliveryKey(block.blockId(), block.records()), Prepared.IDENTITY);

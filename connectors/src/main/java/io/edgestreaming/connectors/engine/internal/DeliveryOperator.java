@@ -47,13 +47,14 @@ import org.slf4j.LoggerFactory;
  * destination acknowledged it (or it was dead-lettered), and sends nothing before the checkpoint that
  * covers the block completed. See {@link io.edgestreaming.connectors.engine} for why.
  *
- * <p>Life of a block: {@link #processElement} prepares it (exact payload + delivery key) and holds it
- * unstaged; {@link #snapshotState} stages it under the checkpoint id (and writes every undelivered
- * block into the snapshot); {@link #notifyCheckpointComplete} moves blocks staged at or before that id
- * to their destination's queue; the {@link DeliveryEngine} sends them asynchronously within the
- * destination's concurrency and circuit-breaker limits and the subtask's memory budget (spooling what
- * does not fit); outcomes and I/O results come back as mailbox mails, so all state is touched on the
- * task thread only. This class keeps the checkpoint life cycle. Blocks staged by the savepoint
+ * <p>Life of a block: {@link #processElement} hands it to the {@link Preparer}, which prepares it (exact
+ * payload + delivery key) off the task thread; {@code accept} then holds it unstaged, on the task
+ * thread, in arrival order, always before the next snapshot; {@link #snapshotState} stages it under the
+ * checkpoint id (and writes every undelivered block into the snapshot); {@link #notifyCheckpointComplete}
+ * moves blocks staged at or before that id to their destination's queue; the {@link DeliveryEngine}
+ * sends them asynchronously within the destination's concurrency and circuit-breaker limits and the
+ * subtask's memory budget (spooling what does not fit); prepared blocks, outcomes and I/O results come
+ * back as mailbox mails, so all state is touched on the task thread only. This class keeps the checkpoint life cycle. Blocks staged by the savepoint
  * of {@code flink stop} (synchronous, no drain) are not released by its notification: they are in the
  * savepoint, so the job restored from it sends them (see {@link #stopSavepoints}).
  *
@@ -96,6 +97,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     private transient Transport transport;
     private transient DeliveryEngine engine;
+    private transient Preparer preparer;
     private transient Backoff backoff;
     private transient ListState<Pending> state;
     private transient ListState<DeferredTransportState> transportState;
@@ -172,6 +174,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         engine = new DeliveryEngine(endpointType, transport, delivery, endpointsByStream, options, mailbox,
                 getProcessingTimeService(), getMetricGroup(), deadLetterPath, delivery.spoolPathOr(deadLetterPath),
                 memoryBudget(), "delivery-io-" + endpointType + "-" + subtask);
+        preparer = new Preparer("prepare-" + endpointType + "-" + subtask, 1, Preparer.MAX_IN_FLIGHT, transport, mailbox,
+                this::accept);
         pending = engine.pending;
         destinations = engine.destinations;
         unstaged = new ArrayList<>();
@@ -264,12 +268,14 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             deadLetterUnprepared(block, "unknown", "unknown", "stream " + block.streamId() + " is not in the configuration");
             return;
         }
+        preparer.submit(block, endpoint);
+    }
+
+    /** A prepared block (or its prepare's failure), in arrival order, on the task thread. */
+    private void accept(Block block, Endpoint endpoint, Prepared prepared, Exception failure) throws Exception {
         Destination d = engine.destination(endpoint.destinationId());
-        Prepared prepared;
-        try {
-            prepared = transport.prepare(block, endpoint);
-        } catch (Exception e) {
-            deadLetterUnprepared(block, endpoint.destinationId(), endpoint.describe(), "cannot prepare the payload: " + e.getMessage());
+        if (failure != null) {
+            deadLetterUnprepared(block, endpoint.destinationId(), endpoint.describe(), "cannot prepare the payload: " + failure.getMessage());
             return;
         }
         StagedBlock staged = new StagedBlock(block.streamId(), block.dataSource(), block.domain(), block.sequence(),
@@ -304,10 +310,18 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         engine.awaitBudget();
     }
 
+    /** Every block handed over is in the snapshot, as when prepare ran inside processElement. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        preparer.applyAll();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
     /** Notes a stop savepoint's id: only here does Flink tell an operator what kind of snapshot it takes. */
     @Override
     public OperatorSnapshotFutures snapshotState(long checkpointId, long timestamp, CheckpointOptions checkpointOptions,
             CheckpointStreamFactory factory) throws Exception {
+        preparer.applyAll(); // again, defensively: nothing handed over may miss the snapshot
         if (checkpointOptions.getCheckpointType() instanceof SavepointType savepoint
                 && savepoint.isSynchronous() && !savepoint.shouldDrain()) {
             stopSavepoints.add(checkpointId);
@@ -322,6 +336,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
+        preparer.applyAll();
         super.snapshotState(context);
         long checkpointId = context.getCheckpointId();
         if (!unstaged.isEmpty()) {
@@ -401,6 +416,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     @Override
     public void finish() throws Exception {
+        preparer.applyAll();
         finished = true;
         transport.finish();
         if (!options.checkpointingEnabled()) {
@@ -413,6 +429,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void close() throws Exception {
         try {
+            if (preparer != null) {
+                preparer.close(); // blocks not applied are not in the last checkpoint: replayed
+            }
             if (engine != null) {
                 engine.close();
             }
@@ -465,6 +484,15 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     // Visible for tests.
     int pendingCount() {
         return pending.size();
+    }
+
+    /** Applies every block handed over, as before a snapshot. */
+    void applyPrepared() throws Exception {
+        preparer.applyAll();
+    }
+
+    boolean prepareMailQueued() {
+        return preparer.mailQueued();
     }
 
     Collection<Pending> pendingView() {

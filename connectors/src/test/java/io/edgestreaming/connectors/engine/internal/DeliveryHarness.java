@@ -101,7 +101,17 @@ public final class DeliveryHarness implements AutoCloseable {
         return new DeliveryHarness(h);
     }
 
+    /**
+     * processElement, then the block's preparation applied (as the next snapshot would), so the block is
+     * pending when this returns; runs no mail.
+     */
     public void process(Block block) throws Exception {
+        harness.processElement(block, 0);
+        ((DeliveryOperator) harness.getOperator()).applyPrepared();
+    }
+
+    /** processElement alone, as the task calls it: the block may still be being prepared. */
+    public void processWithoutWaiting(Block block) throws Exception {
         harness.processElement(block, 0);
     }
 
@@ -159,7 +169,8 @@ public final class DeliveryHarness implements AutoCloseable {
 
     /** Mails (delivery outcomes) waiting in the task mailbox, not yet run. */
     public int queuedMails() {
-        return harness.getTaskMailbox().size();
+        // Not the mail of a preparation that process() already applied.
+        return harness.getTaskMailbox().size() - (((DeliveryOperator) harness.getOperator()).prepareMailQueued() ? 1 : 0);
     }
 
     public int pending() {
