@@ -106,7 +106,7 @@ final class Probe {
     /** Who used this JVM's CPU between two snapshots, in ns, by kind of thread; the rest is the JVM's own. */
     static Map<String, Long> cpuByGroup(Snapshot from, Snapshot to) {
         Map<String, Long> groups = new LinkedHashMap<>();
-        for (String g : new String[] {"tasks", "checkpoints' async part", "delivery I/O", "Kafka clients",
+        for (String g : new String[] {"tasks", "prepare (gzip, SHA-256)", "checkpoints' async part", "delivery I/O", "Kafka clients",
             "receivers (HTTP, S3)", "Flink runtime", "bench", "other threads"}) {
             groups.put(g, 0L);
         }
@@ -153,6 +153,10 @@ final class Probe {
         if (thread.startsWith("http-delivery") || thread.startsWith("kafka-delivery") || thread.startsWith("s3-delivery")
                 || thread.startsWith("HttpClient")) {
             return "delivery I/O";
+        }
+        if (thread.startsWith("prepare-")) {
+            // The delivery operators' payloads and keys (gzip, SHA-256), off their task threads since 2026-12-06.
+            return "prepare (gzip, SHA-256)";
         }
         if (thread.startsWith("http-receiver") || thread.startsWith("qtp") || thread.startsWith("S3Proxy")
                 || thread.contains("jetty") || thread.startsWith("user thread")) {
