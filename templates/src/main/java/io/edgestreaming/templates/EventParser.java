@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
 import java.io.IOException;
@@ -51,6 +52,16 @@ public final class EventParser {
     private final VariableIndex index;
     private final ParsedEvent event;
     private final StringBuilder nested = new StringBuilder();
+    /** Each variable's name as Jackson matches it against the input's bytes; the same interned String as the index's. */
+    private final SerializedString[] slotNames;
+    /**
+     * The key expected next: [0] the first, [slot + 1] the one after that slot's, learnt from the last event that
+     * differed. Edge servers write their keys in one fixed order, so the next name is almost always compared as
+     * bytes in place ({@link JsonParser#nextFieldName(com.fasterxml.jackson.core.SerializableString)}) instead
+     * of being decoded, hashed and looked up twice (Jackson's name table, then {@link VariableIndex}): the parser's
+     * largest cost in the job's profile. A wrong guess costs one comparison, then the usual path.
+     */
+    private final int[] expectedNext;
     // Top-level keys that are not variables, for duplicate detection without a per-event set.
     private String[] otherKeys = new String[64];
     private int[] otherKeysSeen = new int[64];
@@ -68,6 +79,13 @@ public final class EventParser {
         this.maxEventBytes = maxEventBytes;
         this.index = VariableIndex.of(source);
         this.event = new ParsedEvent(source);
+        this.slotNames = new SerializedString[index.size()];
+        this.expectedNext = new int[index.size() + 1];
+        for (int slot = 0; slot < index.size(); slot++) {
+            slotNames[slot] = new SerializedString(index.name(slot).intern());
+            expectedNext[slot] = slot; // until learnt: the data source's own order
+        }
+        expectedNext[index.size()] = -1;
         this.factory = new EventJsonParser.Factory((com.fasterxml.jackson.core.JsonFactoryBuilder) JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_NESTING_DEPTH)
@@ -102,15 +120,17 @@ public final class EventParser {
         checkEncoding(raw);
         int invalid = firstInvalidUtf8(raw);
         if (invalid < 0) {
-            return read(raw);
+            return read(raw, true);
         }
         // Jackson lets some ill-formed bytes through (overlong forms, code points above U+10FFFF, 0xFF in a
         // name it already knows: its name table pads with 0xFF, so "\xFFasn" reads as asn); found by fuzzing.
-        // Its message names the key, so it goes first; what it lets through is refused here.
+        // Its message names the key, so it goes first when it points into that byte's sequence (a UTF-8 sequence
+        // is at most 4 bytes); what it lets through, or notices only later (a name it never decoded before), is
+        // refused here at the byte itself.
         try {
-            read(raw);
+            read(raw, false);
         } catch (MalformedEventException e) {
-            if (e.reason() == Reason.INVALID_ENCODING) {
+            if (e.reason() == Reason.INVALID_ENCODING && e.byteOffset() <= invalid + 3) {
                 throw e;
             }
         }
@@ -118,7 +138,7 @@ public final class EventParser {
                 "event is not valid UTF-8: byte 0x%02x does not start a valid sequence", raw[invalid] & 0xFF), invalid);
     }
 
-    private ParsedEvent read(byte[] raw) throws MalformedEventException {
+    private ParsedEvent read(byte[] raw, boolean predictKeys) throws MalformedEventException {
         event.reset(raw);
         nextGeneration();
         JsonParser p = null;
@@ -132,7 +152,7 @@ public final class EventParser {
                 throw new MalformedEventException(Reason.NOT_AN_OBJECT,
                         "event must be a JSON object, got " + describe(t), offset(p.currentTokenLocation()));
             }
-            readFields(p, raw);
+            readFields(p, raw, predictKeys);
             if (p.currentToken() != JsonToken.END_OBJECT) {
                 throw new MalformedEventException(Reason.NOT_JSON, "expected a key or the end of the object, got "
                         + describe(p.currentToken()), offset(p.currentTokenLocation()));
@@ -198,16 +218,35 @@ public final class EventParser {
     }
 
     /** The hot loop, kept small so it compiles well; rare cases live in their own methods. */
-    private void readFields(JsonParser p, byte[] raw) throws IOException, MalformedEventException {
+    private void readFields(JsonParser p, byte[] raw, boolean predictKeys) throws IOException, MalformedEventException {
         final VariableIndex index = this.index;
         final ParsedEvent event = this.event;
-        String key;
-        while ((key = p.nextFieldName()) != null) {
-            int slot = index.slot(key);
-            if (slot < 0) {
-                skipOther(key, p);
-                continue;
+        final int[] next = this.expectedNext;
+        int previous = 0;
+        while (true) {
+            int expected = predictKeys ? next[previous] : -1;
+            String key;
+            int slot;
+            if (expected >= 0 && p.nextFieldName(slotNames[expected])) {
+                slot = expected;
+                key = slotNames[expected].getValue();
+            } else {
+                if (expected < 0) {
+                    key = p.nextFieldName();
+                } else {
+                    key = p.currentToken() == JsonToken.FIELD_NAME ? p.currentName() : null;
+                }
+                if (key == null) {
+                    break;
+                }
+                slot = index.slot(key);
+                if (slot < 0) {
+                    skipOther(key, p);
+                    continue;
+                }
+                next[previous] = slot;
             }
+            previous = slot + 1;
             if (event.seen(slot)) {
                 throw duplicate(key, p);
             }
