@@ -9,21 +9,12 @@ import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.config.AddressPolicy;
 import io.edgestreaming.config.DeliveryConfig;
 import io.edgestreaming.config.Endpoint;
-import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.SharedJobConfig;
-import io.edgestreaming.config.StreamConfig;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.api.common.state.ListState;
@@ -54,9 +45,9 @@ import org.slf4j.LoggerFactory;
  * moves blocks staged at or before that id to their destination's queue; the {@link DeliveryEngine}
  * sends them asynchronously within the destination's concurrency and circuit-breaker limits and the
  * subtask's memory budget (spooling what does not fit); prepared blocks, outcomes and I/O results come
- * back as mailbox mails, so all state is touched on the task thread only. This class keeps the checkpoint life cycle. Blocks staged by the savepoint
- * of {@code flink stop} (synchronous, no drain) are not released by its notification: they are in the
- * savepoint, so the job restored from it sends them (see {@link #stopSavepoints}).
+ * back as mailbox mails, so all state is touched on the task thread only. This class keeps the checkpoint
+ * life cycle; {@link CheckpointStaging} keeps the blocks between arrival and release (and why a stop
+ * savepoint releases none), {@link DeliveryEndpoints} what the configuration says about endpoints.
  *
  * <p>Pending blocks are a plain (split-redistributed) operator {@link ListState}: any subtask can
  * deliver any block (each has the whole configuration), so on rescaling the pending blocks are simply
@@ -87,11 +78,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private final DeliveryConfig delivery;
     private final AddressPolicy addressPolicy;
     private final String deadLetterPath;
-    private final Map<Long, Endpoint> endpointsByStream;
-    /** Per destination of this endpoint type: the largest block its streams can cut ({@link TransportContext}). */
-    private final Map<String, Long> largestBlocks;
-    /** Delivery operators per slot that hold blocks: one per endpoint type in use. */
-    private final int endpointTypesInUse;
+    private final DeliveryEndpoints endpoints;
     private final DeliveryOperatorFactory.Options options;
     private final transient MailboxExecutor mailbox;
 
@@ -103,17 +90,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     private transient ListState<DeferredTransportState> transportState;
     /** Every undelivered block of this subtask by delivery key, in arrival order. */
     private transient LinkedHashMap<String, Pending> pending;
-    private transient List<Pending> unstaged;
-    private transient TreeMap<Long, List<Pending>> staged;
-    /**
-     * Ids of synchronous savepoints without drain ({@code flink stop}) taken and not yet completed or
-     * aborted. The job that restores such a savepoint delivers the blocks staged at it (they are in its
-     * state); released here as well, they would be sent twice. If the job goes on after all, the next
-     * completed checkpoint releases them (a release covers every staged id up to the completed one).
-     */
-    private transient TreeSet<Long> stopSavepoints;
-    /** The last stop savepoint that completed: a late notification of an older checkpoint releases nothing. */
-    private transient long stopSavepointCompleted;
+    private transient CheckpointStaging staging;
     private transient Map<String, Destination> destinations;
     private transient boolean finished;
 
@@ -132,37 +109,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.addressPolicy = config.config().addressPolicy();
         this.deadLetterPath = config.config().deadLetter().blocksPath();
         this.options = options;
-        // Every delivery operator of this TaskManager reads the same map.
-        this.endpointsByStream = config.slice("delivery:endpoints-by-stream", DeliveryOperator::endpointsByStream);
-        this.largestBlocks = config.slice("delivery:largest-blocks:" + endpointType, c -> largestBlocks(c, endpointType));
-        this.endpointTypesInUse = config.slice("delivery:endpoint-types-in-use", c -> {
-            Set<String> types = new HashSet<>();
-            for (StreamConfig stream : c.streams()) {
-                types.add(stream.endpoint().endpointType());
-            }
-            return Math.max(1, types.size());
-        });
-    }
-
-    private static Map<Long, Endpoint> endpointsByStream(JobConfig config) {
-        Map<Long, Endpoint> endpoints = new HashMap<>();
-        for (StreamConfig stream : config.streams()) {
-            endpoints.put(stream.id(), stream.endpoint());
-        }
-        return Collections.unmodifiableMap(endpoints);
-    }
-
-    private static Map<String, Long> largestBlocks(JobConfig config, String endpointType) {
-        Map<String, Long> largest = new HashMap<>();
-        // A record larger than max_size is cut as a block of its own: a projection of one event, counted twice
-        // (JSON escaping can grow what it copies).
-        long oneRecord = config.source() == null ? 0 : 2L * config.source().maxEventBytes();
-        for (StreamConfig stream : config.streams()) {
-            if (stream.endpoint().endpointType().equals(endpointType) && stream.batching() != null) {
-                largest.merge(stream.endpoint().destinationId(), Math.max(stream.batching().maxSize(), oneRecord), Math::max);
-            }
-        }
-        return Map.copyOf(largest);
+        this.endpoints = new DeliveryEndpoints(config, endpointType);
     }
 
     @Override
@@ -171,17 +118,14 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         transport = transportFactory.create(delivery, addressPolicy);
         backoff = new Backoff(delivery.initialBackoff(), delivery.maxBackoff());
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        engine = new DeliveryEngine(endpointType, transport, delivery, endpointsByStream, options, mailbox,
+        engine = new DeliveryEngine(endpointType, transport, delivery, endpoints.byStream(), options, mailbox,
                 getProcessingTimeService(), getMetricGroup(), deadLetterPath, delivery.spoolPathOr(deadLetterPath),
                 memoryBudget(), "delivery-io-" + endpointType + "-" + subtask);
         preparer = new Preparer("prepare-" + endpointType + "-" + subtask, 1, Preparer.MAX_IN_FLIGHT, transport, mailbox,
                 this::accept);
         pending = engine.pending;
         destinations = engine.destinations;
-        unstaged = new ArrayList<>();
-        staged = new TreeMap<>();
-        stopSavepoints = new TreeSet<>();
-        stopSavepointCompleted = Long.MIN_VALUE;
+        staging = new CheckpointStaging(engine);
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(STATE_NAME, PendingSerializer.INSTANCE));
         transportState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>(TRANSPORT_STATE_NAME, DeferredTransportState.Serializer.INSTANCE));
@@ -200,17 +144,12 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             unionTransportState.clear();
             legacyTransportState.clear();
         }
-        List<Endpoint> endpoints = new ArrayList<>();
-        for (Endpoint endpoint : endpointsByStream.values()) {
-            if (endpoint.endpointType().equals(endpointType)) {
-                endpoints.add(endpoint);
-            }
-        }
         transport.initializeState(new TransportContext(getRuntimeContext().getJobInfo().getJobId().toHexString(),
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                 getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
-                context.getRestoredCheckpointId().orElse(-1L), endpoints, getMetricGroup(), largestBlocks), restoredTransportState);
+                context.getRestoredCheckpointId().orElse(-1L), endpoints.ofType(), getMetricGroup(), endpoints.largestBlocks()),
+                restoredTransportState);
         if (context.isRestored()) {
             // Whatever a restored snapshot holds is covered by a completed checkpoint (the restored
             // one): deliverable now, with the key and bytes fixed when it was staged.
@@ -231,7 +170,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
                     // checkpoints). One merely in flight at the snapshot goes again at once.
                     p.nextAttemptMillis = Math.max(now, p.lastAttemptMillis + backoff.delayMillis(p.attempts));
                 }
-                release(p, now);
+                engine.release(p, now);
             }
             LOG.info("Delivery ({}): restored {} undelivered block(s) from checkpoint {}", endpointType, restored.size(),
                     context.getRestoredCheckpointId().orElse(-1));
@@ -248,9 +187,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         }
         int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
                 .get(TaskManagerOptions.NUM_TASK_SLOTS);
-        long budget = MemoryBudget.derive(Runtime.getRuntime().maxMemory(), slots, endpointTypesInUse);
+        long budget = MemoryBudget.derive(Runtime.getRuntime().maxMemory(), slots, endpoints.typesInUse());
         LOG.info("Delivery ({}): memory budget {} bytes ({}% of the heap / {} slot(s) / {} endpoint type(s) in use)",
-                endpointType, budget, (int) (MemoryBudget.HEAP_FRACTION * 100), slots, endpointTypesInUse);
+                endpointType, budget, (int) (MemoryBudget.HEAP_FRACTION * 100), slots, endpoints.typesInUse());
         return budget;
     }
 
@@ -263,7 +202,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void processElement(StreamRecord<Block> element) throws Exception {
         Block block = element.getValue();
-        Endpoint endpoint = endpointsByStream.get(block.streamId());
+        Endpoint endpoint = endpoints.byStream().get(block.streamId());
         if (endpoint == null) {
             deadLetterUnprepared(block, "unknown", "unknown", "stream " + block.streamId() + " is not in the configuration");
             return;
@@ -298,14 +237,14 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         }
         engine.add(p);
         if (options.checkpointingEnabled()) {
-            unstaged.add(p);
+            staging.arrived(p);
             if (!p.refused()) {
                 transport.accepted(p.block);
             }
         } else {
             // No checkpoint will ever come: nothing to wait for (and no exactly-once either).
             engine.makeDeliverable(p, engine.now());
-            dispatch(d);
+            engine.dispatch(d);
         }
         engine.awaitBudget();
     }
@@ -324,9 +263,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         preparer.applyAll(); // again, defensively: nothing handed over may miss the snapshot
         if (checkpointOptions.getCheckpointType() instanceof SavepointType savepoint
                 && savepoint.isSynchronous() && !savepoint.shouldDrain()) {
-            stopSavepoints.add(checkpointId);
             // What is acknowledged before the savepoint is not in it; what is in it, only the restored job sends.
-            engine.hold(true);
+            staging.stopSavepointTaken(checkpointId);
             if (transport.resendsInFlightAfterRestore()) {
                 engine.awaitInFlight(System.currentTimeMillis() + delivery.requestTimeout().toMillis() + 1000);
             }
@@ -339,18 +277,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         preparer.applyAll();
         super.snapshotState(context);
         long checkpointId = context.getCheckpointId();
-        if (!unstaged.isEmpty()) {
-            List<StagedBlock> covered = new ArrayList<>(unstaged.size());
-            for (Pending p : unstaged) {
-                p.stagedAt = checkpointId;
-                if (!p.refused()) {
-                    covered.add(p.block); // a refused block must never reach a Kafka transaction
-                }
-            }
-            transport.stage(checkpointId, covered);
-            staged.put(checkpointId, unstaged);
-            unstaged = new ArrayList<>();
-        }
+        staging.stage(checkpointId, transport);
         state.update(new ArrayList<>(pending.values()));
         // Completed by the transport off the task thread; the asynchronous part writes it (see DeferredTransportState).
         transportState.update(List.of(new DeferredTransportState(transport.snapshotState(checkpointId))));
@@ -360,46 +287,19 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        // A finished operator's state is not restored (its task ended), so then the stop delivers.
-        boolean stopping = stopSavepoints.contains(checkpointId) && !finished;
-        stopSavepoints.headSet(checkpointId, true).clear();
-        if (!stopping && stopSavepoints.isEmpty() && checkpointId > stopSavepointCompleted) {
-            engine.hold(false); // the job went on after a stop savepoint (a late older notification does not count)
-        }
-        if (stopping || checkpointId < stopSavepointCompleted) {
-            // Every block still staged (also under an earlier, aborted checkpoint) is in the stop
-            // savepoint: the job restored from it sends them. Released here too, they would go twice.
-            if (stopping) {
-                stopSavepointCompleted = checkpointId;
-                int held = 0;
-                for (List<Pending> blocks : staged.values()) {
-                    held += blocks.size();
-                }
-                if (held > 0) {
-                    LOG.info("Delivery ({}): stop-with-savepoint {} completed; its {} staged block(s) are left to the job"
-                            + " restored from it", endpointType, checkpointId, held);
-                }
-            }
-        } else {
-            NavigableMap<Long, List<Pending>> covered = staged.headMap(checkpointId, true);
-            long now = engine.now();
-            for (List<Pending> blocks : covered.values()) {
-                for (Pending p : blocks) {
-                    if (pending.get(p.key()) == p) {
-                        release(p, now);
-                    }
-                }
-            }
-            covered.clear();
+        int held = staging.checkpointCompleted(checkpointId, finished);
+        if (held > 0) {
+            LOG.info("Delivery ({}): stop-with-savepoint {} completed; its {} staged block(s) are left to the job"
+                    + " restored from it", endpointType, checkpointId, held);
         }
         // Also at a stop: Kafka commits the savepoint's transaction now (a restore reads its fate back),
         // so no transaction stays open behind a stopped job.
         transport.checkpointCompleted(checkpointId);
         for (Destination d : destinations.values()) {
-            dispatch(d);
+            engine.dispatch(d);
         }
         engine.checkpointCompleted(checkpointId);
-        if (finished && unstaged.isEmpty() && staged.isEmpty()) {
+        if (finished && staging.isEmpty()) {
             // The final checkpoint of a bounded input: the task ends when this returns, so drain now.
             drain();
         }
@@ -408,10 +308,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public void notifyCheckpointAborted(long checkpointId) throws Exception {
         super.notifyCheckpointAborted(checkpointId);
-        // Its blocks stay staged under its id; the next completed checkpoint releases them.
-        if (stopSavepoints.remove(checkpointId) && stopSavepoints.isEmpty()) {
-            engine.hold(false);
-        }
+        staging.checkpointAborted(checkpointId); // its blocks stay staged under its id
     }
 
     @Override
@@ -445,30 +342,9 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     // ---------------------------------------------------------------------------------------------
 
-    /** A block whose checkpoint completed: deliverable, or dead-lettered if refused at arrival. */
-    private void release(Pending p, long now) {
-        engine.release(p, now);
-    }
-
-    private void dispatch(Destination d) {
-        engine.dispatch(d);
-    }
-
     /** Delivers or dead-letters everything pending before the task ends (bounded input). */
     private void drain() throws Exception {
-        long now = System.currentTimeMillis();
-        for (Pending p : unstaged) {
-            release(p, now);
-        }
-        unstaged.clear();
-        for (List<Pending> blocks : staged.values()) {
-            for (Pending p : blocks) {
-                if (pending.get(p.key()) == p) {
-                    release(p, now);
-                }
-            }
-        }
-        staged.clear();
+        staging.releaseAll(System.currentTimeMillis());
         engine.drain();
     }
 
