@@ -260,7 +260,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
     @Override
     public OperatorSnapshotFutures snapshotState(long checkpointId, long timestamp, CheckpointOptions checkpointOptions,
             CheckpointStreamFactory factory) throws Exception {
-        preparer.applyAll(); // again, defensively: nothing handed over may miss the snapshot
+        preparer.applyAll(); // again (after prepareSnapshotPreBarrier): nothing handed over may miss the snapshot
         if (checkpointOptions.getCheckpointType() instanceof SavepointType savepoint
                 && savepoint.isSynchronous() && !savepoint.shouldDrain()) {
             // What is acknowledged before the savepoint is not in it; what is in it, only the restored job sends.
@@ -274,7 +274,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
-        preparer.applyAll();
+        // Every block handed over was applied by snapshotState(long, ...), the only way here.
         super.snapshotState(context);
         long checkpointId = context.getCheckpointId();
         staging.stage(checkpointId, transport);
