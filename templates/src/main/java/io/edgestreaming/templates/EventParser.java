@@ -1,22 +1,12 @@
 package io.edgestreaming.templates;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.SerializedString;
-import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.edgestreaming.templates.MalformedEventException.Reason;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
-import java.util.HashSet;
-import java.util.Set;
 
 /**
  * Reads one raw event (a JSON object whose keys are variable names without {@code $}) in a single
@@ -44,14 +34,12 @@ public final class EventParser {
     /** Objects/arrays nested deeper than this are refused (the event object itself is depth 1). */
     public static final int MAX_NESTING_DEPTH = 32;
 
-    private static final int MAX_QUOTE = 120;
-
     private final DataSource source;
     private final int maxEventBytes;
     private final JsonFactory factory;
     private final VariableIndex index;
     private final ParsedEvent event;
-    private final StringBuilder nested = new StringBuilder();
+    private final NestedJson nested = new NestedJson();
     /** Each variable's name as Jackson matches it against the input's bytes; the same interned String as the index's. */
     private final SerializedString[] slotNames;
     /**
@@ -62,11 +50,8 @@ public final class EventParser {
      * largest cost in the job's profile. A wrong guess costs one comparison, then the usual path.
      */
     private final int[] expectedNext;
-    // Top-level keys that are not variables, for duplicate detection without a per-event set.
-    private String[] otherKeys = new String[64];
-    private int[] otherKeysSeen = new int[64];
-    private int otherKeysCount;
-    private int generation;
+    /** Top-level keys that are not variables, for duplicate detection. */
+    private final OtherKeys otherKeys = new OtherKeys();
 
     public EventParser(DataSource source, int maxEventBytes) {
         if (source == null) {
@@ -117,8 +102,8 @@ public final class EventParser {
             throw new MalformedEventException(Reason.TOO_LARGE, "event of " + raw.length
                     + " bytes exceeds the limit of " + maxEventBytes + " bytes", -1);
         }
-        checkEncoding(raw);
-        int invalid = firstInvalidUtf8(raw);
+        Utf8Bytes.checkEncoding(raw);
+        int invalid = Utf8Bytes.firstInvalidUtf8(raw);
         if (invalid < 0) {
             return read(raw, true);
         }
@@ -140,7 +125,7 @@ public final class EventParser {
 
     private ParsedEvent read(byte[] raw, boolean predictKeys) throws MalformedEventException {
         event.reset(raw);
-        nextGeneration();
+        otherKeys.nextEvent();
         JsonParser p = null;
         try {
             p = factory.createParser(raw);
@@ -149,48 +134,20 @@ public final class EventParser {
                 throw new MalformedEventException(Reason.NOT_JSON, "event holds no JSON value (empty or blank)", 0);
             }
             if (t != JsonToken.START_OBJECT) {
-                throw new MalformedEventException(Reason.NOT_AN_OBJECT,
-                        "event must be a JSON object, got " + describe(t), offset(p.currentTokenLocation()));
+                throw new MalformedEventException(Reason.NOT_AN_OBJECT, "event must be a JSON object, got "
+                        + ParseErrors.describe(t), ParseErrors.offset(p.currentTokenLocation()));
             }
             readFields(p, raw, predictKeys);
             if (p.currentToken() != JsonToken.END_OBJECT) {
                 throw new MalformedEventException(Reason.NOT_JSON, "expected a key or the end of the object, got "
-                        + describe(p.currentToken()), offset(p.currentTokenLocation()));
+                        + ParseErrors.describe(p.currentToken()), ParseErrors.offset(p.currentTokenLocation()));
             }
             checkNothingAfter(p);
             return event;
         } catch (MalformedEventException e) {
             throw e;
-        } catch (JsonEOFException e) {
-            String key = topLevelKey(p);
-            throw new MalformedEventException(Reason.TRUNCATED, "event ends before its JSON is complete"
-                    + inKey(key) + ": " + cap(e.getOriginalMessage()), offset(e.getLocation()));
-        } catch (StreamConstraintsException e) {
-            String key = topLevelKey(p);
-            String msg = cap(e.getOriginalMessage());
-            Reason reason = msg.contains("nesting depth") ? Reason.TOO_DEEP : Reason.TOO_LARGE;
-            String what = reason == Reason.TOO_DEEP
-                    ? "event nests objects/arrays deeper than " + MAX_NESTING_DEPTH + " levels" : "event exceeds a size bound";
-            throw new MalformedEventException(reason, what + inKey(key) + ": " + msg, offset(e.getLocation()));
-        } catch (JsonProcessingException e) {
-            String key = topLevelKey(p);
-            String msg = cap(e.getOriginalMessage());
-            if (msg.contains("end-of-input")) {
-                throw new MalformedEventException(Reason.TRUNCATED, "event ends before its JSON is complete"
-                        + inKey(key) + ": " + msg, offset(e.getLocation()));
-            }
-            if (msg.contains("Invalid UTF-8") || msg.contains("Invalid UTF-32") || msg.contains("surrogate")) {
-                throw new MalformedEventException(Reason.INVALID_ENCODING,
-                        "event is not valid UTF-8" + inKey(key) + ": " + msg, offset(e.getLocation()));
-            }
-            throw new MalformedEventException(Reason.NOT_JSON, "event is not valid JSON" + inKey(key) + ": " + msg,
-                    offset(e.getLocation()));
         } catch (IOException | RuntimeException e) {
-            // CharConversionException and friends, or a symbol-table overflow on hostile key names.
-            String key = topLevelKey(p);
-            String msg = cap(e.getMessage());
-            Reason reason = e instanceof java.io.CharConversionException ? Reason.INVALID_ENCODING : Reason.NOT_JSON;
-            throw new MalformedEventException(reason, "event cannot be read" + inKey(key) + ": " + msg, -1);
+            throw ParseErrors.of(e, p);
         } finally {
             if (p != null) {
                 try {
@@ -200,21 +157,6 @@ public final class EventParser {
                 }
             }
         }
-    }
-
-    /** The top-level key whose value was being read when parsing failed, if any. */
-    private static String topLevelKey(JsonParser p) {
-        if (p == null) {
-            return null;
-        }
-        JsonStreamContext ctx = p.getParsingContext();
-        if (ctx == null || ctx.inRoot()) {
-            return null;
-        }
-        while (ctx.getParent() != null && !ctx.getParent().inRoot()) {
-            ctx = ctx.getParent();
-        }
-        return ctx.getCurrentName();
     }
 
     /** The hot loop, kept small so it compiles well; rare cases live in their own methods. */
@@ -248,7 +190,7 @@ public final class EventParser {
             }
             previous = slot + 1;
             if (event.seen(slot)) {
-                throw duplicate(key, p);
+                throw ParseErrors.duplicate(key, p);
             }
             JsonToken t = p.nextToken();
             if (t == JsonToken.VALUE_STRING) {
@@ -262,7 +204,7 @@ public final class EventParser {
     }
 
     private void skipOther(String key, JsonParser p) throws IOException, MalformedEventException {
-        checkOtherKey(key, p);
+        otherKeys.add(key, p);
         JsonToken t = p.nextToken();
         if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
             // Not checked for duplicate keys: a skipped value never reaches a customer, and checking costs time.
@@ -276,12 +218,10 @@ public final class EventParser {
                     event.put(slot, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
             case VALUE_NULL -> event.putNull(slot);
             case START_OBJECT, START_ARRAY -> {
-                nested.setLength(0);
-                render(p, t);
-                event.put(slot, nested);
+                event.put(slot, nested.render(p, t));
             }
             default -> throw new MalformedEventException(Reason.NOT_JSON,
-                    "unexpected " + t + " for key " + Names.quote(key), offset(p.currentTokenLocation()));
+                    "unexpected " + t + " for key " + Names.quote(key), ParseErrors.offset(p.currentTokenLocation()));
         }
     }
 
@@ -305,7 +245,7 @@ public final class EventParser {
         while (true) {
             if (i + 8 <= end) {
                 // 8 bytes at a time; the lowest flagged byte is exactly the first one needing a look.
-                long mask = specialBytes((long) LONGS.get(raw, i));
+                long mask = Utf8Bytes.specialBytes(Utf8Bytes.word(raw, i));
                 if (mask == 0) {
                     i += 8;
                     continue;
@@ -330,260 +270,22 @@ public final class EventParser {
             if (b != '\\') {
                 return false; // non-ASCII, control byte or DEL: the decoding path escapes it
             }
-            i = validEscapeEnd(raw, i);
+            i = Utf8Bytes.validEscapeEnd(raw, i);
             if (i < 0) {
                 return false; // let Jackson report it
             }
         }
     }
 
-    /** End of the JSON escape starting at {@code raw[at]} (a backslash), or -1 when it is not valid. */
-    private static int validEscapeEnd(byte[] raw, int at) {
-        if (at + 1 >= raw.length) {
-            return -1;
-        }
-        switch (raw[at + 1]) {
-            case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-                return at + 2;
-            case 'u':
-                if (at + 6 > raw.length) {
-                    return -1;
-                }
-                for (int k = at + 2; k < at + 6; k++) {
-                    int c = raw[k];
-                    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-                        return -1;
-                    }
-                }
-                return at + 6;
-            default:
-                return -1;
-        }
-    }
-
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGHS = 0x8080808080808080L;
-
-    /**
-     * High bit set in each of the 8 bytes that is non-ASCII, a control byte, {@code "}, backslash or DEL
-     * (classic SWAR zero-byte tests: bytes above a flagged one may be flagged falsely, the lowest never is).
-     */
-    private static long specialBytes(long w) {
-        long nonAscii = w & HIGHS;
-        long control = (w - 0x20 * ONES) & ~w & HIGHS;
-        long quote = hasZeroByte(w ^ ('"' * ONES));
-        long backslash = hasZeroByte(w ^ ('\\' * ONES));
-        long del = hasZeroByte(w ^ (0x7F * ONES));
-        return nonAscii | control | quote | backslash | del;
-    }
-
-    private static long hasZeroByte(long v) {
-        return (v - ONES) & ~v & HIGHS;
-    }
-
-    private static void checkEncoding(byte[] raw) throws MalformedEventException {
-        // Jackson would auto-detect UTF-16/32 from a BOM or zero bytes; events must be UTF-8.
-        if (raw.length >= 2 && (raw[0] == 0 || raw[1] == 0 || raw[0] == (byte) 0xFE || raw[0] == (byte) 0xFF)) {
-            throw new MalformedEventException(Reason.INVALID_ENCODING,
-                    "event is not UTF-8 (it starts like UTF-16/32 or with a zero byte)", 0);
-        }
-    }
-
-    /**
-     * Where the first byte that does not start a well-formed UTF-8 sequence is (RFC 3629: no overlong forms,
-     * no surrogates, nothing above U+10FFFF), or -1. ASCII is skipped 8 bytes at a time.
-     */
-    private static int firstInvalidUtf8(byte[] raw) {
-        final int n = raw.length;
-        int i = 0;
-        while (i < n) {
-            if (i + 8 <= n && ((long) LONGS.get(raw, i) & HIGHS) == 0) {
-                i += 8;
-                continue;
-            }
-            int b = raw[i] & 0xFF;
-            if (b < 0x80) {
-                i++;
-                continue;
-            }
-            int len = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
-            if (len == 0 || i + len > n) {
-                return i;
-            }
-            int b1 = raw[i + 1] & 0xFF;
-            // The second byte's range where it is narrower than 0x80..0xBF (RFC 3629, section 4).
-            int lo = b == 0xE0 ? 0xA0 : b == 0xF0 ? 0x90 : 0x80;
-            int hi = b == 0xED ? 0x9F : b == 0xF4 ? 0x8F : 0xBF;
-            if (b1 < lo || b1 > hi) {
-                return i;
-            }
-            for (int k = 2; k < len; k++) {
-                if ((raw[i + k] & 0xC0) != 0x80) {
-                    return i;
-                }
-            }
-            i += len;
-        }
-        return -1;
-    }
-
     private void checkNothingAfter(JsonParser p) throws MalformedEventException {
+        JsonToken after;
         try {
-            JsonToken after = p.nextToken();
-            if (after != null) {
-                throw new MalformedEventException(Reason.NOT_JSON, "trailing content after the event object: "
-                        + describe(after), offset(p.currentTokenLocation()));
-            }
+            after = p.nextToken();
         } catch (IOException e) {
-            throw new MalformedEventException(Reason.NOT_JSON, "trailing content after the event object: "
-                    + cap(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()),
-                    e instanceof JsonProcessingException j ? offset(j.getLocation()) : -1);
+            throw ParseErrors.trailing(e);
         }
-    }
-
-    /** Writes the nested value starting at {@code start} as compact JSON into {@link #nested}. */
-    private void render(JsonParser p, JsonToken start) throws IOException, MalformedEventException {
-        if (start == JsonToken.START_ARRAY) {
-            nested.append('[');
-            boolean first = true;
-            JsonToken t;
-            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-                if (!first) {
-                    nested.append(',');
-                }
-                first = false;
-                renderValue(p, t);
-            }
-            nested.append(']');
-            return;
+        if (after != null) {
+            throw ParseErrors.trailing(after, p);
         }
-        nested.append('{');
-        Set<String> names = null; // nested objects are rare: a set here is fine
-        boolean first = true;
-        String name;
-        while ((name = p.nextFieldName()) != null) {
-            if (names == null) {
-                names = new HashSet<>();
-            }
-            if (!names.add(name)) {
-                throw duplicate(name, p);
-            }
-            if (!first) {
-                nested.append(',');
-            }
-            first = false;
-            char[] chars = name.toCharArray();
-            JsonAscii.appendJsonString(nested, chars, 0, chars.length);
-            nested.append(':');
-            renderValue(p, p.nextToken());
-        }
-        nested.append('}');
-    }
-
-    private void renderValue(JsonParser p, JsonToken t) throws IOException, MalformedEventException {
-        if (t == null) {
-            throw new JsonEOFException(p, null, "end of input inside a nested value");
-        }
-        switch (t) {
-            case START_OBJECT, START_ARRAY -> render(p, t);
-            case VALUE_STRING -> JsonAscii.appendJsonString(nested, p.getTextCharacters(), p.getTextOffset(),
-                    p.getTextLength());
-            default -> nested.append(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-        }
-    }
-
-    private void nextGeneration() {
-        generation++;
-        otherKeysCount = 0;
-        if (otherKeys.length > 4096) { // an event with thousands of extra keys must not pin the table
-            otherKeys = new String[64];
-            otherKeysSeen = new int[64];
-        }
-        if (generation == 0) {
-            java.util.Arrays.fill(otherKeysSeen, 0);
-            generation = 1;
-        }
-    }
-
-    private void checkOtherKey(String key, JsonParser p) throws MalformedEventException {
-        if (otherKeysCount * 2 >= otherKeys.length) {
-            growOtherKeys();
-        }
-        int mask = otherKeys.length - 1;
-        int i = VariableIndex.mix(key.hashCode()) & mask;
-        while (otherKeysSeen[i] == generation) {
-            String k = otherKeys[i];
-            if (k == key || k.equals(key)) {
-                throw duplicate(key, p);
-            }
-            i = (i + 1) & mask;
-        }
-        otherKeys[i] = key;
-        otherKeysSeen[i] = generation;
-        otherKeysCount++;
-    }
-
-    private void growOtherKeys() {
-        String[] oldKeys = otherKeys;
-        int[] oldSeen = otherKeysSeen;
-        otherKeys = new String[oldKeys.length * 2];
-        otherKeysSeen = new int[oldKeys.length * 2];
-        int mask = otherKeys.length - 1;
-        for (int j = 0; j < oldKeys.length; j++) {
-            if (oldSeen[j] == generation) {
-                int i = VariableIndex.mix(oldKeys[j].hashCode()) & mask;
-                while (otherKeysSeen[i] == generation) {
-                    i = (i + 1) & mask;
-                }
-                otherKeys[i] = oldKeys[j];
-                otherKeysSeen[i] = generation;
-            }
-        }
-    }
-
-    private static MalformedEventException duplicate(String key, JsonParser p) {
-        return new MalformedEventException(Reason.DUPLICATE_KEY, "key " + Names.quote(key)
-                + " appears more than once in the same object", offset(p.currentTokenLocation()));
-    }
-
-    private static String inKey(String key) {
-        return key == null ? "" : " (at key " + Names.quote(key) + ")";
-    }
-
-    private static long offset(JsonLocation location) {
-        return location == null ? -1 : location.getByteOffset();
-    }
-
-    private static String describe(JsonToken t) {
-        if (t == null) {
-            return "the end of input";
-        }
-        return switch (t) {
-            case START_ARRAY -> "an array";
-            case START_OBJECT -> "an object";
-            case VALUE_STRING -> "a string";
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
-            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
-            case VALUE_NULL -> "null";
-            default -> t.toString();
-        };
-    }
-
-    /** Jackson quotes offending tokens; keep messages short whatever the input holds. */
-    private static String cap(String message) {
-        if (message == null) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder();
-        int limit = Math.min(message.length(), MAX_QUOTE);
-        for (int i = 0; i < limit; i++) {
-            char c = message.charAt(i);
-            sb.append(c < 0x20 || c == 0x7F ? '?' : c);
-        }
-        if (message.length() > limit) {
-            sb.append("...");
-        }
-        return sb.toString();
     }
 }
