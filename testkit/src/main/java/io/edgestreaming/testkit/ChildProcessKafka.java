@@ -2,30 +2,19 @@ package io.edgestreaming.testkit;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -58,20 +47,12 @@ public final class ChildProcessKafka implements TestKafka {
     /** System property: directory of the Kafka 3.9 jars (default: {@code testkit/kafka-3.9/target/lib}). */
     public static final String KAFKA_39_LIB_PROPERTY = "edgestreaming.kafka39.lib";
 
-    private static final String BUILD_HINT = "build them with `mvn -B -ntp -pl testkit -am process-resources` "
-            + "(module testkit/kafka-3.9 copies them) or point -D" + KAFKA_39_LIB_PROPERTY + " at a directory of jars";
-    private static final Pattern KAFKA_JAR = Pattern.compile("kafka_2\\.1[23]-(\\d[^/]*)\\.jar");
-    private static final Pattern VERSION_LINE = Pattern.compile("Kafka version: (\\S+)");
     private static final int START_ATTEMPTS = 3;
     private static final int LOG_TAIL_LINES = 40;
 
     private final Path libDir;
     private final String kafkaVersion;
-    private final Path dir;
-    private final Path logFile;
-    private final Path serverProperties;
-    private final Path log4jProperties;
-    private final Path launcherDir;
+    private final ChildKafkaDir files;
     private final int brokerPort;
     private final List<String> javaOptions;
     private final Duration startTimeout;
@@ -84,17 +65,13 @@ public final class ChildProcessKafka implements TestKafka {
     private ChildProcessKafka(Builder builder, Path dir, int brokerPort, int controllerPort) throws IOException {
         this.libDir = builder.libDir;
         this.kafkaVersion = builder.kafkaVersion;
-        this.dir = dir;
-        this.logFile = dir.resolve("kafka.log");
-        this.serverProperties = dir.resolve("server.properties");
-        this.log4jProperties = dir.resolve("log4j.properties");
-        this.launcherDir = dir.resolve("launcher");
+        this.files = new ChildKafkaDir(dir);
         this.brokerPort = brokerPort;
         this.javaOptions = List.copyOf(builder.javaOptions);
         this.startTimeout = builder.startTimeout;
-        writeServerProperties(builder.brokerProps, controllerPort);
-        writeLog4jProperties();
-        copyLauncher();
+        files.writeServerProperties(brokerPort, controllerPort, builder.brokerProps);
+        files.writeLog4jProperties();
+        files.copyLauncher();
         this.shutdownHook = new Thread(this::killChild, "kafka-child-" + brokerPort + "-killer");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -160,7 +137,7 @@ public final class ChildProcessKafka implements TestKafka {
             if (libDir == null) {
                 libDir = defaultLibDir();
             }
-            kafkaVersion = versionOfLib(libDir);
+            kafkaVersion = ChildKafkaDir.versionOfLib(libDir);
             long startNanos = System.nanoTime();
             for (int attempt = 1; ; attempt++) {
                 ChildProcessKafka kafka = null;
@@ -172,14 +149,14 @@ public final class ChildProcessKafka implements TestKafka {
                     kafka.launch();
                     if (LOG.isInfoEnabled()) { // describe() asks the broker
                         LOG.info("{} ready in {} ms (log: {})", kafka.describe(),
-                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), kafka.logFile);
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), kafka.files.logFile);
                     }
                     return kafka;
                 } catch (IOException | RuntimeException e) {
                     if (kafka == null) {
                         throw new IllegalStateException("cannot prepare a Kafka " + kafkaVersion + " broker: " + e, e);
                     }
-                    boolean portTaken = kafka.logContains("Address already in use");
+                    boolean portTaken = kafka.files.logContains("Address already in use");
                     if (portTaken && attempt < START_ATTEMPTS) {
                         LOG.warn("Kafka {} child broker: a port was taken meanwhile, trying other ports", kafkaVersion);
                         kafka.close();
@@ -191,8 +168,8 @@ public final class ChildProcessKafka implements TestKafka {
                     Runtime.getRuntime().removeShutdownHook(kafka.shutdownHook);
                     kafka.closed = true;
                     throw new IllegalStateException("Kafka " + kafkaVersion + " broker (child process) failed to start: "
-                            + e.getMessage() + "\nIts log (kept): " + kafka.logFile + "; last lines:\n"
-                            + kafka.logTail(LOG_TAIL_LINES), e);
+                            + e.getMessage() + "\nIts log (kept): " + kafka.files.logFile + "; last lines:\n"
+                            + kafka.files.logTail(LOG_TAIL_LINES), e);
                 }
             }
         }
@@ -200,38 +177,7 @@ public final class ChildProcessKafka implements TestKafka {
 
     /** The directory of the Kafka 3.9 jars that the module testkit/kafka-3.9 copies at build time. */
     public static Path defaultLibDir() {
-        String configured = System.getProperty(KAFKA_39_LIB_PROPERTY);
-        if (configured == null || configured.isBlank()) {
-            Properties props = new Properties();
-            try (InputStream in = ChildProcessKafka.class.getResourceAsStream("child-kafka.properties")) {
-                if (in == null) {
-                    throw new IllegalStateException("child-kafka.properties missing from the testkit's class path");
-                }
-                props.load(in);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            configured = props.getProperty("kafka39.lib");
-        }
-        Path lib = Path.of(configured);
-        if (!Files.isDirectory(lib)) {
-            throw new IllegalStateException("no Kafka 3.9 broker jars at " + lib + ": " + BUILD_HINT);
-        }
-        return lib;
-    }
-
-    private static String versionOfLib(Path libDir) {
-        try (DirectoryStream<Path> jars = Files.newDirectoryStream(libDir, "kafka_2.1*.jar")) {
-            for (Path jar : jars) {
-                Matcher m = KAFKA_JAR.matcher(jar.getFileName().toString());
-                if (m.matches()) {
-                    return m.group(1);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + libDir, e);
-        }
-        throw new IllegalStateException("no kafka_2.13-<version>.jar in " + libDir + ": " + BUILD_HINT);
+        return ChildKafkaDir.defaultLibDir();
     }
 
     private static int[] freePorts(int count) throws IOException {
@@ -251,71 +197,28 @@ public final class ChildProcessKafka implements TestKafka {
         }
     }
 
-    private void writeServerProperties(Map<String, String> extra, int controllerPort) throws IOException {
-        Map<String, String> props = new LinkedHashMap<>();
-        props.put("node.id", "1");
-        props.put("process.roles", "broker,controller");
-        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-        props.put("controller.listener.names", "CONTROLLER");
-        props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        props.put("log.dirs", dir.resolve("data").toString());
-        props.putAll(EmbeddedKafka.singleNodeDefaults());
-        props.putAll(extra);
-        StringBuilder text = new StringBuilder("# Written by the edge-streaming testkit (ChildProcessKafka)\n");
-        props.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-        Files.writeString(serverProperties, text.toString(), StandardCharsets.UTF_8);
-    }
-
-    private void writeLog4jProperties() throws IOException {
-        // The child's stdout and stderr go to kafka.log; the request log is too chatty to be useful here.
-        Files.writeString(log4jProperties, String.join("\n",
-                "log4j.rootLogger=INFO, stdout",
-                "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-                "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-                "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-                "log4j.logger.kafka.request.logger=WARN",
-                "log4j.logger.org.apache.kafka.clients.NetworkClient=WARN",
-                ""), StandardCharsets.UTF_8);
-    }
-
-    /** Only ChildProcessMain (JDK-only) goes on the child's class path, not the testkit and its Kafka 4.2. */
-    private void copyLauncher() throws IOException {
-        String name = ChildProcessMain.class.getSimpleName() + ".class";
-        Path target = launcherDir.resolve(ChildProcessMain.class.getPackageName().replace('.', '/')).resolve(name);
-        Files.createDirectories(target.getParent());
-        try (InputStream in = ChildProcessMain.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException(name + " not found on the class path");
-            }
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
     private List<String> javaCommand(List<String> mainAndArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(javaOptions);
-        command.add("-Dlog4j.configuration=" + log4jProperties.toUri());
+        command.add("-Dlog4j.configuration=" + files.log4jProperties.toUri());
         command.add("-cp");
-        command.add(launcherDir + File.pathSeparator + libDir.resolve("*"));
+        command.add(files.launcherDir + File.pathSeparator + libDir.resolve("*"));
         command.addAll(mainAndArgs);
         return command;
     }
 
     private ProcessBuilder processBuilder(List<String> mainAndArgs) {
-        ProcessBuilder pb = new ProcessBuilder(javaCommand(mainAndArgs)).directory(dir.toFile());
+        ProcessBuilder pb = new ProcessBuilder(javaCommand(mainAndArgs)).directory(files.dir.toFile());
         pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(files.logFile.toFile()));
         return pb;
     }
 
     private void format() throws IOException {
         String clusterId = Uuid.randomUuid().toString();
         ProcessBuilder pb = processBuilder(List.of("kafka.tools.StorageTool", "format",
-                "--cluster-id", clusterId, "--config", serverProperties.toString()));
+                "--cluster-id", clusterId, "--config", files.serverProperties.toString()));
         Process formatter = pb.start();
         closeQuietly(formatter.getOutputStream()); // it reads nothing
         try {
@@ -334,9 +237,9 @@ public final class ChildProcessKafka implements TestKafka {
     }
 
     private void launch() throws IOException {
-        appendToLog("==== edge-streaming testkit: starting kafka.Kafka " + serverProperties + "\n");
+        files.appendToLog("==== edge-streaming testkit: starting kafka.Kafka " + files.serverProperties + "\n");
         process = processBuilder(List.of(ChildProcessMain.class.getName(), "kafka.Kafka",
-                serverProperties.toString())).start();
+                files.serverProperties.toString())).start();
         // The child's stdin stays open (ChildProcessMain exits at its end of file): never close it here.
         if (admin == null) {
             admin = Admin.create(plainClientProps());
@@ -399,11 +302,7 @@ public final class ChildProcessKafka implements TestKafka {
 
     /** The version the running broker wrote in its log ("Kafka version: X"), if it did. */
     public Optional<String> loggedKafkaVersion() {
-        try (Stream<String> lines = Files.lines(logFile, StandardCharsets.UTF_8)) {
-            return lines.map(VERSION_LINE::matcher).filter(Matcher::find).map(m -> m.group(1)).findFirst();
-        } catch (IOException | UncheckedIOException e) {
-            return Optional.empty();
-        }
+        return files.loggedKafkaVersion();
     }
 
     @Override
@@ -414,7 +313,7 @@ public final class ChildProcessKafka implements TestKafka {
 
     /** Everything the child printed: formatter and broker logs. Deleted by {@link #close()}. */
     public Path logFile() {
-        return logFile;
+        return files.logFile;
     }
 
     /** The child's process id (changes with {@link #startBroker()}). */
@@ -453,7 +352,7 @@ public final class ChildProcessKafka implements TestKafka {
             } catch (IOException | RuntimeException e) {
                 killChild();
                 throw new IllegalStateException("Kafka " + kafkaVersion + " broker (child process) did not come back: "
-                        + e.getMessage() + "\nIts log: " + logFile + "; last lines:\n" + logTail(LOG_TAIL_LINES), e);
+                        + e.getMessage() + "\nIts log: " + files.logFile + "; last lines:\n" + files.logTail(LOG_TAIL_LINES), e);
             }
             brokerStopped = false;
             LOG.info("Kafka {} child broker at {} started again", kafkaVersion, bootstrapServers());
@@ -474,7 +373,7 @@ public final class ChildProcessKafka implements TestKafka {
         } catch (IllegalStateException shuttingDown) {
             // The hook is running or will run: nothing to remove.
         }
-        deleteDirectory();
+        files.delete();
     }
 
     private void closeAdmin() {
@@ -498,42 +397,6 @@ public final class ChildProcessKafka implements TestKafka {
         if (p != null) {
             closeQuietly(p.getOutputStream());
         }
-    }
-
-    private void deleteDirectory() {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("cannot delete the Kafka child broker's directory {}", dir, e);
-        }
-    }
-
-    private boolean logContains(String text) {
-        try (Stream<String> lines = Files.lines(logFile, StandardCharsets.UTF_8)) {
-            return lines.anyMatch(line -> line.contains(text));
-        } catch (IOException | UncheckedIOException e) {
-            return false;
-        }
-    }
-
-    private String logTail(int count) {
-        try {
-            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
-        } catch (IOException e) {
-            return "(cannot read " + logFile + ": " + e + ")";
-        }
-    }
-
-    private void appendToLog(String text) throws IOException {
-        Files.writeString(logFile, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
     }
 
     private static void closeQuietly(OutputStream out) {
