@@ -99,7 +99,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             SharedJobConfig.Shared config,
             String endpointType,
             TransportFactory transportFactory,
-            DeliveryOperatorFactory.Options options) {
+            DeliveryOperatorFactory.Options options,
+            io.edgestreaming.connectors.engine.DeliveryRoutes routes) {
         super(parameters);
         this.mailbox = parameters.getMailboxExecutor();
         this.endpointType = endpointType;
@@ -109,7 +110,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.addressPolicy = config.config().addressPolicy();
         this.deadLetterPath = config.config().deadLetter().blocksPath();
         this.options = options;
-        this.endpoints = new DeliveryEndpoints(config, endpointType);
+        this.endpoints = new DeliveryEndpoints(config, endpointType, routes);
     }
 
     @Override
