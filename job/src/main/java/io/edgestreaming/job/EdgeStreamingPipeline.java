@@ -55,7 +55,7 @@ public final class EdgeStreamingPipeline {
         deliver(batch(route(env, config, options), config), config);
     }
 
-    /** Everything up to and including the batcher; the dead-letter sink is attached. */
+    /** Everything up to and including the batcher; the dead-letter writer is attached. */
     public static DataStream<Block> blocks(StreamExecutionEnvironment env, JobConfig config, Options options) {
         return batch(route(env, config, options), config);
     }
