@@ -185,6 +185,61 @@ class DeadLetterTransactionsITCase {
         }
     }
 
+    /**
+     * A dead-letter topic that does not exist (the brokers create none): the job goes on, and after
+     * max_retry_duration every event is in the dead-letter store, in blocks of stream 0 with a reason.
+     */
+    @Test
+    void aTopicThatDoesNotExistSendsTheDeadLettersToTheStoreAndTheJobGoesOn(@TempDir Path dir) throws Exception {
+        String group = "dl-missing";
+        kafka.createTopic(topic(group), 2);
+        JobConfig config = new JobConfig(
+                new SourceConfig(kafka.bootstrapServers(), Map.of(DataSource.HTTP, topic(group)), group,
+                        SourceConfig.StartingPosition.EARLIEST, 4096, Map.of()),
+                new DeadLetterConfig("no-such-topic", dir.resolve("dead").toUri().toString()),
+                new DeliveryConfig(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(500),
+                        Duration.ofSeconds(2), 10_000, 100_000_000),
+                Duration.ofMillis(100), List.of(), TestStreams.LOOPBACK);
+        List<byte[]> bad = malformed("missing", 30);
+        kafka.send(topic(group), bad);
+        JobClient job = submit(config, null);
+        try {
+            Path store = dir.resolve("dead").resolve("stream-0");
+            await("every dead letter in the dead-letter store", () -> {
+                String payloads = payloads(store);
+                return strings(bad).stream().allMatch(payloads::contains);
+            }, Duration.ofSeconds(60));
+            assertThat(job.getJobStatus().get(10, TimeUnit.SECONDS)).isEqualTo(JobStatus.RUNNING);
+            try (var files = java.nio.file.Files.walk(store)) {
+                String manifests = String.join("\n", files.filter(f -> f.toString().endsWith(".manifest.json"))
+                        .map(DeadLetterTransactionsITCase::read).toList());
+                assertThat(manifests).contains("no-such-topic");
+            }
+        } finally {
+            cancel(job);
+        }
+    }
+
+    private static String payloads(Path store) {
+        if (!java.nio.file.Files.isDirectory(store)) {
+            return "";
+        }
+        try (var files = java.nio.file.Files.walk(store)) {
+            return String.join("\n", files.filter(f -> f.toString().endsWith(".payload"))
+                    .map(DeadLetterTransactionsITCase::read).toList());
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return java.nio.file.Files.readString(file, StandardCharsets.ISO_8859_1);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
 
     private static String topic(String group) {
