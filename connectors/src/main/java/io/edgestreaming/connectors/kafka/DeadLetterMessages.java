@@ -68,7 +68,7 @@ public final class DeadLetterMessages {
         out.writeByte(FORMAT_VERSION);
     }
 
-    /** Appends one event's frame, its value already cut at {@link #MAX_VALUE_BYTES}. */
+    /** Appends one event's frame, its value cut at {@link #MAX_VALUE_BYTES} here (the original length kept). */
     public static void writeFrame(DataOutputStream out, Event e) throws IOException {
         int length = Math.min(e.value().length, MAX_VALUE_BYTES);
         writeBytes(out, e.reason().getBytes(StandardCharsets.UTF_8));

@@ -1,6 +1,7 @@
 package io.edgestreaming.connectors.engine.internal;
 
 import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.engine.DeliveryRoutes;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
@@ -100,7 +101,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             String endpointType,
             TransportFactory transportFactory,
             DeliveryOperatorFactory.Options options,
-            io.edgestreaming.connectors.engine.DeliveryRoutes routes) {
+            DeliveryRoutes routes) {
         super(parameters);
         this.mailbox = parameters.getMailboxExecutor();
         this.endpointType = endpointType;
