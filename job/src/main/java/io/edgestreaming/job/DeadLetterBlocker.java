@@ -26,7 +26,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *
  * <p>Block ids {@code 0/dead-letters-<lane>/<sequence>}: the lane is this subtask's index, the sequence continues
  * after the highest any subtask had reached in the restored checkpoint (union state, one number per subtask), so
- * no id repeats across restores and rescaling (the engine also keys blocks by a digest of their bytes).
+ * ids stay unique across rescaling; one is reused only after a restore, for a block the failed attempt could not
+ * have committed (its checkpoint did not complete), and the engine keys blocks by a digest of their bytes too.
  *
  * <p>It keeps the uid of the old {@code KafkaSink}'s writer: a savepoint of a job that wrote dead letters with
  * that sink restores (allowNonRestoredState is false); the writer's state is dropped here (its transactions were
