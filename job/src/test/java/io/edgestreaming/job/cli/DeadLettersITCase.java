@@ -249,10 +249,10 @@ class DeadLettersITCase {
         Endpoint topic = DeadLetterDelivery.endpoint(job);
         deadLetter(kafkaPrepared(events), events, topic, "timed out (cluster unreachable)", "2026-01-01T17:00:00Z");
 
-        Cli.Run run = cli("dead-letters", "replay", "--config", config.toString(), "--stream", "0", "--to-stream", "1");
-        assertThat(run.code()).isEqualTo(1);
+        // To a Kafka stream the frames would pass as a block: refused before anything is sent.
+        Cli.Run run = cli("dead-letters", "replay", "--config", config.toString(), "--stream", "0", "--to-stream", "3");
+        assertThat(run.code()).as("%s", run).isEqualTo(1);
         assertThat(run.out()).contains("failed 1 of 1").contains("stream 0 holds dead-letter events");
-        assertThat(receiver.deliveredBlocks()).isEmpty();
     }
 
     @Test
