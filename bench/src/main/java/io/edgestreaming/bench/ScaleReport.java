@@ -36,7 +36,9 @@ final class ScaleReport {
             out.put(k, 0);
         }
         for (BenchMetrics.Entry e : BenchMetrics.entries()) {
-            if (jobId.equals(e.jobId()) && e.destination() != null && e.name().equals("deliveredBlocks")) {
+            // The job's own dead-letter topic is no tenant's destination.
+            if (jobId.equals(e.jobId()) && e.destination() != null && e.name().equals("deliveredBlocks")
+                    && !e.destination().startsWith("kafka-dead-letters:")) {
                 Streams.Kind kind = e.destination().startsWith("kafka:") ? Streams.Kind.KAFKA
                         : e.destination().startsWith("s3:") ? Streams.Kind.S3 : Streams.Kind.HTTP;
                 out.merge(kind, 1, Integer::sum);

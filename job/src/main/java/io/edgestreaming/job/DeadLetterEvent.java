@@ -1,5 +1,6 @@
 package io.edgestreaming.job;
 
+import io.edgestreaming.connectors.kafka.DeadLetterMessages;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.util.Map;
@@ -28,15 +29,15 @@ public record DeadLetterEvent(String reason, String detail, String topic, int pa
     public static final String MISSING_HOST = "MISSING_HOST";
     public static final String RECORD_TOO_LARGE = "RECORD_TOO_LARGE";
 
-    /** Kafka header names on the dead-letter topic. */
-    public static final String HEADER_REASON = "reason";
-    public static final String HEADER_DETAIL = "reason-detail";
-    public static final String HEADER_SOURCE_TOPIC = "source-topic";
-    public static final String HEADER_SOURCE_PARTITION = "source-partition";
-    public static final String HEADER_SOURCE_OFFSET = "source-offset";
-    /** Only on a value cut to fit Kafka's record size limits (see {@link DeadLetterRecordSerializer}). */
-    public static final String HEADER_VALUE_TRUNCATED = "value-truncated";
-    public static final String HEADER_VALUE_BYTES = "value-bytes";
+    /** Kafka header names on the dead-letter topic ({@link DeadLetterMessages}). */
+    public static final String HEADER_REASON = DeadLetterMessages.HEADER_REASON;
+    public static final String HEADER_DETAIL = DeadLetterMessages.HEADER_DETAIL;
+    public static final String HEADER_SOURCE_TOPIC = DeadLetterMessages.HEADER_SOURCE_TOPIC;
+    public static final String HEADER_SOURCE_PARTITION = DeadLetterMessages.HEADER_SOURCE_PARTITION;
+    public static final String HEADER_SOURCE_OFFSET = DeadLetterMessages.HEADER_SOURCE_OFFSET;
+    /** Only on a value cut to fit Kafka's record size limits. */
+    public static final String HEADER_VALUE_TRUNCATED = DeadLetterMessages.HEADER_VALUE_TRUNCATED;
+    public static final String HEADER_VALUE_BYTES = DeadLetterMessages.HEADER_VALUE_BYTES;
 
     public DeadLetterEvent {
         Objects.requireNonNull(reason, "reason");

@@ -1,11 +1,10 @@
 package io.edgestreaming.job;
 
-import io.edgestreaming.config.DeadLetterConfig;
 import io.edgestreaming.config.JobConfig;
-import io.edgestreaming.config.Secret;
 import io.edgestreaming.config.SourceConfig;
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.BlockTypeInfoFactory;
+import io.edgestreaming.connectors.DeadLetterDelivery;
 import io.edgestreaming.connectors.DeliveryTopology;
 import io.edgestreaming.connectors.JobConfigRef;
 import io.edgestreaming.templates.DataSource;
@@ -13,13 +12,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -40,8 +36,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * operators: they carry its fingerprint and share one decoded copy per TaskManager.
  */
 public final class EdgeStreamingPipeline {
-    static final String DEAD_LETTER_TRANSACTION_TIMEOUT_MS =
-            Long.toString(DeadLetterConfig.TRANSACTION_TIMEOUT.toMillis());
+    /** The uid of the dead-letter operator, once Flink's KafkaSink (its writer's uid). */
+    static final String DEAD_LETTER_UID = "dead-letter-events-sink";
 
     private EdgeStreamingPipeline() {}
 
@@ -59,14 +55,14 @@ public final class EdgeStreamingPipeline {
         deliver(batch(route(env, config, options), config), config);
     }
 
-    /** Everything up to and including the batcher; the dead-letter sink is attached. */
+    /** Everything up to and including the batcher; the dead-letter writer is attached. */
     public static DataStream<Block> blocks(StreamExecutionEnvironment env, JobConfig config, Options options) {
         return batch(route(env, config, options), config);
     }
 
     /**
      * The first stage: Kafka source, then parse, route and project; events that cannot be used go to
-     * the dead-letter sink attached here. The stages are public so that tests can splice operators
+     * the dead-letter topic through the operators attached here. The stages are public so that tests can splice operators
      * (failure injection) between them and still run the job's own graph.
      */
     public static SingleOutputStreamOperator<RoutedRecord> route(StreamExecutionEnvironment env, JobConfig config,
@@ -81,15 +77,7 @@ public final class EdgeStreamingPipeline {
                         config.batchingKeysPerStream()), RoutedRecord.TYPE_INFO)
                 .name("parse and route")
                 .uid("parse-and-route");
-        // Its own task, not chained to the source: Flink's KafkaSink starts each checkpoint's transaction under a
-        // new transactional id (initTransactions, a broker round trip) in the synchronous part of the checkpoint,
-        // 190-380 ms per checkpoint in the end-to-end benchmark, which paused the source every time. Its input
-        // is a trickle, so the network hop costs nothing.
-        routed.getSideOutput(ParseAndRoute.DEAD_LETTER)
-                .sinkTo(deadLetterSink(config))
-                .disableChaining()
-                .name("dead-letter events")
-                .uid("dead-letter-events-sink");
+        deadLetters(routed.getSideOutput(ParseAndRoute.DEAD_LETTER), config);
         return routed;
     }
 
@@ -164,24 +152,22 @@ public final class EdgeStreamingPipeline {
         };
     }
 
-    static KafkaSink<DeadLetterEvent> deadLetterSink(JobConfig config) {
-        SourceConfig source = config.source();
-        Properties producer = new Properties();
-        if (source.properties() != null) {
-            // Security settings of the source cluster; consumer-only keys are ignored by the producer.
-            for (Map.Entry<String, Secret> e : source.properties().entrySet()) {
-                if (!e.getKey().equals("isolation.level") && !e.getKey().startsWith("auto.offset")) {
-                    producer.setProperty(e.getKey(), e.getValue().reveal());
-                }
-            }
-        }
-        producer.setProperty("transaction.timeout.ms", DEAD_LETTER_TRANSACTION_TIMEOUT_MS);
-        return KafkaSink.<DeadLetterEvent>builder()
-                .setBootstrapServers(source.bootstrapServers())
-                .setKafkaProducerConfig(producer)
-                .setRecordSerializer(new DeadLetterRecordSerializer(config.deadLetter().eventsTopic()))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(source.groupId() + "-dead-letter")
-                .build();
+    /**
+     * Dead letters to the dead-letter topic, exactly once, on the delivery engine ({@link DeadLetterDelivery}).
+     * Cut into blocks in a task of its own, not chained to the source: its checkpoints never hold up the source,
+     * and its input is a trickle, so the network hop costs nothing. The first two operators keep the uids of the
+     * writer and committer Flink's {@code KafkaSink} had under {@link #DEAD_LETTER_UID}, so savepoints of that
+     * job restore.
+     */
+    static void deadLetters(DataStream<DeadLetterEvent> events, JobConfig config) {
+        DataStream<Block> blocks = events
+                .transform("dead-letter blocks", BlockTypeInfoFactory.TYPE_INFO, new DeadLetterBlocker())
+                .startNewChain()
+                .name("dead-letter events")
+                .uid(DEAD_LETTER_UID)
+                .transform("dead-letter blocks (old sink's committer)", BlockTypeInfoFactory.TYPE_INFO,
+                        new LegacySinkState<Block>())
+                .uid(String.format(LegacySinkState.COMMITTER_UID_FORMAT, DEAD_LETTER_UID));
+        DeadLetterDelivery.attach(blocks, config, "dead-letter-delivery");
     }
 }

@@ -13,7 +13,7 @@ import java.time.Duration;
  */
 public record DeadLetterConfig(String eventsTopic, String blocksPath) implements Serializable {
     /**
-     * Kafka transaction timeout of the dead-letter events sink: under the brokers' default 15 min
+     * Kafka transaction timeout of the dead-letter events writer: under the brokers' default 15 min
      * maximum ({@code transaction.max.timeout.ms}); checkpoint_interval is bounded by it.
      */
     public static final Duration TRANSACTION_TIMEOUT = Duration.ofMinutes(10);

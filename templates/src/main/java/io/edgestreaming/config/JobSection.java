@@ -17,8 +17,9 @@ import java.util.function.Consumer;
 final class JobSection {
     static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
     /**
-     * Half the dead-letter sink's transaction timeout: a transaction stays open until the checkpoint
-     * after it completes, and a slow checkpoint must not let the broker abort it (losing dead letters).
+     * Half the dead-letter writer's transaction timeout: a transaction stays open until the checkpoint
+     * after it completes, and a slow checkpoint must not let the broker abort it (its dead letters would be
+     * written again, late).
      */
     static final Duration MAX_CHECKPOINT_INTERVAL = DeadLetterConfig.TRANSACTION_TIMEOUT.dividedBy(2);
 

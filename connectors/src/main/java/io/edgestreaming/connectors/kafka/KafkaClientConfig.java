@@ -137,6 +137,10 @@ public final class KafkaClientConfig {
             p.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + jaasEscape(sasl.username())
                     + "\" password=\"" + jaasEscape(sasl.password().reveal()) + "\";");
         }
+        // The dead-letter topic's cluster is the source's, reached with the source's own settings (TLS, SASL ...).
+        endpoint.properties().forEach((key, value) -> p.put(key, value.reveal()));
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoint.bootstrapServers());
+        p.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         return p;
     }
 

@@ -17,7 +17,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * The Kafka messages of a block: one per record (key = domain) or one per block (records joined by
- * "\n", key = domain). Every message carries the headers {@value #STREAM_ID}, {@value #BLOCK_ID} and
+ * "\n", key = domain); the job's dead letters are framed otherwise ({@link DeadLetterMessages}). Every message carries the headers {@value #STREAM_ID}, {@value #BLOCK_ID} and
  * {@value #DATA_SOURCE}, so a consumer can group and trace what it reads.
  */
 public final class KafkaMessages {
@@ -39,6 +39,9 @@ public final class KafkaMessages {
 
     /** With the payload given (read back from the engine's spool if the block has it there). */
     static List<ProducerRecord<byte[], byte[]>> of(StagedBlock block, byte[] payload, KafkaEndpoint endpoint) {
+        if (endpoint.messageFormat() == KafkaEndpoint.MessageFormat.DEAD_LETTER) {
+            return DeadLetterMessages.decode(payload, endpoint.kafkaTopic()); // exactly the messages of the old sink
+        }
         byte[] key = block.domain().getBytes(StandardCharsets.UTF_8);
         // One instance for all messages of the block: ProducerRecord copies its headers anyway, and from a
         // RecordHeaders that is one list copy instead of an iteration.

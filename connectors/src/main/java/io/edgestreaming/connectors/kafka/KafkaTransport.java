@@ -59,6 +59,7 @@ public final class KafkaTransport implements Transport {
 
     private final DeliveryConfig delivery;
     private final AddressGuard addresses;
+    private final String idBase;
     private final Map<String, KafkaEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, KafkaDestinationWriter> writers = new LinkedHashMap<>();
     private TransportContext context;
@@ -70,13 +71,38 @@ public final class KafkaTransport implements Transport {
 
     /** @param addresses the allowed_networks each bootstrap server must pass when a client is created */
     public KafkaTransport(DeliveryConfig delivery, AddressPolicy addresses) {
+        this(delivery, addresses, TransactionalIds.DEFAULT_BASE);
+    }
+
+    /** @param idBase what every transactional id starts with ({@code <base>-<job>-<destination hash>-<subtask>-<slot>}) */
+    public KafkaTransport(DeliveryConfig delivery, AddressPolicy addresses, String idBase) {
         this.delivery = delivery;
         this.addresses = new AddressGuard(addresses, "Kafka");
+        this.idBase = idBase;
+    }
+
+    /**
+     * The job's own dead-letter topic on the source cluster: the operator's cluster, so no address is refused
+     * (as for the source); transactional ids start with {@code idBase}.
+     */
+    public static TransportFactory deadLetters(String idBase) {
+        return new Factory(idBase, true);
     }
 
     /** Factory for {@code kafka} endpoints. */
     public static final class Factory implements TransportFactory {
         private static final long serialVersionUID = 1L;
+        private final String idBase;
+        private final boolean anyAddress;
+
+        public Factory() {
+            this(TransactionalIds.DEFAULT_BASE, false);
+        }
+
+        private Factory(String idBase, boolean anyAddress) {
+            this.idBase = idBase;
+            this.anyAddress = anyAddress;
+        }
 
         @Override
         public String endpointType() {
@@ -98,7 +124,7 @@ public final class KafkaTransport implements Transport {
 
         @Override
         public Transport create(DeliveryConfig delivery, AddressPolicy addresses) {
-            return new KafkaTransport(delivery, addresses);
+            return new KafkaTransport(delivery, anyAddress ? AddressPolicy.allowing("0.0.0.0/0", "::/0") : addresses, idBase);
         }
     }
 
@@ -338,8 +364,8 @@ public final class KafkaTransport implements Transport {
             // A destination only a restored state knows writes nothing new: the largest block Kafka takes.
             long largestBlock = c.largestBlocks().getOrDefault(destinationId, (long) KafkaClientConfig.MAX_REQUEST_SIZE);
             w = new KafkaDestinationWriter(destinationId, endpoint, delivery, addresses,
-                    TransactionalIds.prefix(c.jobId(), destinationId, c.subtaskIndex()), c.subtaskIndex(),
-                    "edge-streaming-" + TransactionalIds.hash(destinationId) + "-" + c.subtaskIndex(), unknownFates,
+                    TransactionalIds.prefix(idBase, c.jobId(), destinationId, c.subtaskIndex()), c.subtaskIndex(),
+                    idBase + "-" + TransactionalIds.hash(destinationId) + "-" + c.subtaskIndex(), unknownFates,
                     largestBlock);
             writers.put(destinationId, w);
             if (endpoint != null) {

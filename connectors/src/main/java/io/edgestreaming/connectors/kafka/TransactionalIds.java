@@ -23,12 +23,18 @@ final class TransactionalIds {
      * writes inside the checkpoint's synchronous part (measured: 4 were too few under load).
      */
     static final int POOL_SIZE = 8;
+    static final String DEFAULT_BASE = "edge-streaming";
 
     private TransactionalIds() {}
 
     /** The pool prefix of one subtask for one destination. */
     static String prefix(String jobId, String destinationId, int subtask) {
-        return "edge-streaming-" + jobId + "-" + hash(destinationId) + "-" + subtask;
+        return prefix(DEFAULT_BASE, jobId, destinationId, subtask);
+    }
+
+    /** With another base than {@value #DEFAULT_BASE} (the dead-letter topic keeps the ids its ACLs allow). */
+    static String prefix(String base, String jobId, String destinationId, int subtask) {
+        return base + "-" + jobId + "-" + hash(destinationId) + "-" + subtask;
     }
 
     static String id(String prefix, int slot) {

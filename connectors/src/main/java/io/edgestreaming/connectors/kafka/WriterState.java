@@ -66,8 +66,16 @@ record WriterState(
                     return null;
                 }
             }
+            // Extra client properties (the dead-letter topic's: the source's security settings) are secrets and not
+            // kept either: those of a configured endpoint of the same cluster.
+            java.util.Map<String, io.edgestreaming.config.Secret> properties = java.util.Map.of();
+            for (KafkaEndpoint c : configured) {
+                if (!c.properties().isEmpty() && c.bootstrapServers().equals(bootstrapServers)) {
+                    properties = c.properties();
+                }
+            }
             return new KafkaEndpoint(bootstrapServers, topic, useTls, sasl, caFile.isEmpty() ? null : caFile,
-                    KafkaEndpoint.MessageFormat.RECORD, "none", Duration.ofMillis(transactionTimeoutMillis));
+                    KafkaEndpoint.MessageFormat.RECORD, "none", Duration.ofMillis(transactionTimeoutMillis), properties);
         }
     }
 

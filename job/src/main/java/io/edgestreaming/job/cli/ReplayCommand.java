@@ -1,6 +1,7 @@
 package io.edgestreaming.job.cli;
 
 import io.edgestreaming.config.JobConfig;
+import io.edgestreaming.connectors.DeadLetterDelivery;
 import io.edgestreaming.config.StreamConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -94,6 +95,11 @@ final class ReplayCommand implements Callable<Integer> {
                 String result;
                 String detail = e.deliveryKey();
                 try {
+                    if (e.streamId() == DeadLetterDelivery.STREAM_ID) {
+                        // Its payload is the job's length-prefixed dead-letter frames, no stream's records.
+                        throw new Replayer.Refused("stream 0 holds dead-letter events of the source, not a stream's"
+                                + " records: not replayed to a stream (the events are at their source offsets)");
+                    }
                     if (target == null) {
                         throw new Replayer.Refused("stream " + e.streamId()
                                 + " is no longer in the configuration (send its blocks elsewhere with --to-stream ID)");

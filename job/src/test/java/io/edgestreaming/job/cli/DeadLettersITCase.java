@@ -7,6 +7,7 @@ import io.edgestreaming.config.Endpoint;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.StreamConfig;
 import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.DeadLetterDelivery;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.internal.DeadLetterStore;
@@ -239,6 +240,19 @@ class DeadLettersITCase {
         assertThat(moved.code()).as("%s", moved).isZero();
         assertThat(receiver.deliveredBlocks()).singleElement()
                 .satisfies(r -> assertThat(r.idempotencyKey()).isEqualTo(keys.get(entry(9, 0))));
+    }
+
+    @Test
+    void theJobsOwnDeadLetterEventBlocksAreNeverReplayedToAStream() throws Exception {
+        Block events = new Block(DeadLetterDelivery.STREAM_ID, DeadLetterDelivery.DATA_SOURCE, DeadLetterDelivery.domain(0),
+                0, 1, new byte[] {1, 0, 0, 0, 0});
+        Endpoint topic = DeadLetterDelivery.endpoint(job);
+        deadLetter(kafkaPrepared(events), events, topic, "timed out (cluster unreachable)", "2026-01-01T17:00:00Z");
+
+        // To a Kafka stream the frames would pass as a block: refused before anything is sent.
+        Cli.Run run = cli("dead-letters", "replay", "--config", config.toString(), "--stream", "0", "--to-stream", "3");
+        assertThat(run.code()).as("%s", run).isEqualTo(1);
+        assertThat(run.out()).contains("failed 1 of 1").contains("stream 0 holds dead-letter events");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.edgestreaming.connectors.engine.internal;
 
 import io.edgestreaming.config.Endpoint;
+import io.edgestreaming.connectors.engine.DeliveryRoutes;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.SharedJobConfig;
 import io.edgestreaming.config.StreamConfig;
@@ -28,11 +29,19 @@ final class DeliveryEndpoints implements Serializable {
     /** Delivery operators per slot that hold blocks: one per endpoint type in use. */
     private final int typesInUse;
 
+    /** The streams' own endpoints. */
+    static final DeliveryRoutes STREAMS = new Streams();
+
     DeliveryEndpoints(SharedJobConfig.Shared config, String endpointType) {
+        this(config, endpointType, STREAMS);
+    }
+
+    DeliveryEndpoints(SharedJobConfig.Shared config, String endpointType, DeliveryRoutes routes) {
         this.endpointType = endpointType;
         // Every delivery operator of this TaskManager reads the same map.
-        this.byStream = config.slice("delivery:endpoints-by-stream", DeliveryEndpoints::endpointsByStream);
-        this.largestBlocks = config.slice("delivery:largest-blocks:" + endpointType, c -> largestBlocks(c, endpointType));
+        this.byStream = config.slice("delivery:endpoints-by-stream" + suffix(routes), routes::endpoints);
+        this.largestBlocks = config.slice("delivery:largest-blocks:" + endpointType + suffix(routes),
+                c -> routes.largestBlocks(c, endpointType));
         this.typesInUse = config.slice("delivery:endpoint-types-in-use", c -> {
             Set<String> types = new HashSet<>();
             for (StreamConfig stream : c.streams()) {
@@ -40,6 +49,33 @@ final class DeliveryEndpoints implements Serializable {
             }
             return Math.max(1, types.size());
         });
+    }
+
+    private static String suffix(DeliveryRoutes routes) {
+        return routes == STREAMS ? "" : ":" + routes.name();
+    }
+
+    private static final class Streams implements DeliveryRoutes {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String name() {
+            return "streams";
+        }
+
+        @Override
+        public Map<Long, Endpoint> endpoints(JobConfig config) {
+            return endpointsByStream(config);
+        }
+
+        @Override
+        public Map<String, Long> largestBlocks(JobConfig config, String endpointType) {
+            return DeliveryEndpoints.largestBlocks(config, endpointType);
+        }
+
+        private Object readResolve() {
+            return STREAMS;
+        }
     }
 
     private static Map<Long, Endpoint> endpointsByStream(JobConfig config) {

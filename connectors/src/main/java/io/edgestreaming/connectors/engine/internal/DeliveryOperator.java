@@ -1,6 +1,7 @@
 package io.edgestreaming.connectors.engine.internal;
 
 import io.edgestreaming.connectors.Block;
+import io.edgestreaming.connectors.engine.DeliveryRoutes;
 import io.edgestreaming.connectors.engine.Prepared;
 import io.edgestreaming.connectors.engine.StagedBlock;
 import io.edgestreaming.connectors.engine.Transport;
@@ -99,7 +100,8 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
             SharedJobConfig.Shared config,
             String endpointType,
             TransportFactory transportFactory,
-            DeliveryOperatorFactory.Options options) {
+            DeliveryOperatorFactory.Options options,
+            DeliveryRoutes routes) {
         super(parameters);
         this.mailbox = parameters.getMailboxExecutor();
         this.endpointType = endpointType;
@@ -109,7 +111,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         this.addressPolicy = config.config().addressPolicy();
         this.deadLetterPath = config.config().deadLetter().blocksPath();
         this.options = options;
-        this.endpoints = new DeliveryEndpoints(config, endpointType);
+        this.endpoints = new DeliveryEndpoints(config, endpointType, routes);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.edgestreaming.connectors.engine.internal;
 
 import io.edgestreaming.connectors.Block;
 import io.edgestreaming.connectors.JobConfigRef;
+import io.edgestreaming.connectors.engine.DeliveryRoutes;
 import io.edgestreaming.connectors.engine.TransportFactory;
 import io.edgestreaming.config.JobConfig;
 import java.io.Serializable;
@@ -52,6 +53,7 @@ public final class DeliveryOperatorFactory extends AbstractStreamOperatorFactory
     private final String endpointType;
     private final TransportFactory transportFactory;
     private final Options options;
+    private final DeliveryRoutes routes;
 
     /** A factory that carries its configuration itself (tests). */
     public DeliveryOperatorFactory(JobConfig config, TransportFactory transportFactory, Options options) {
@@ -59,6 +61,13 @@ public final class DeliveryOperatorFactory extends AbstractStreamOperatorFactory
     }
 
     public DeliveryOperatorFactory(JobConfigRef config, TransportFactory transportFactory, Options options) {
+        this(config, transportFactory, options, DeliveryEndpoints.STREAMS);
+    }
+
+    /** @param routes which endpoint each block goes to (the streams' own, or the job's dead-letter topic) */
+    public DeliveryOperatorFactory(JobConfigRef config, TransportFactory transportFactory, Options options,
+            DeliveryRoutes routes) {
+        this.routes = Objects.requireNonNull(routes, "routes");
         this.config = Objects.requireNonNull(config, "config");
         this.transportFactory = Objects.requireNonNull(transportFactory, "transportFactory");
         this.endpointType = transportFactory.endpointType();
@@ -70,7 +79,7 @@ public final class DeliveryOperatorFactory extends AbstractStreamOperatorFactory
     public <T extends StreamOperator<Void>> T createStreamOperator(StreamOperatorParameters<Void> parameters) {
         return (T) new DeliveryOperator(parameters,
                 config.resolve(parameters.getContainingTask().getEnvironment().getJobConfiguration()), endpointType,
-                transportFactory, options);
+                transportFactory, options, routes);
     }
 
     @Override
