@@ -26,7 +26,7 @@ final class DeliveryEndpoints implements Serializable {
     private final Map<Long, Endpoint> byStream;
     /** Per destination of this endpoint type: the largest block its streams can cut ({@link io.edgestreaming.connectors.engine.TransportContext}). */
     private final Map<String, Long> largestBlocks;
-    /** Delivery operators per slot that hold blocks: one per endpoint type in use. */
+    /** Delivery operators per slot that hold blocks: one per endpoint type in use, and the dead-letter writer's. */
     private final int typesInUse;
 
     /** The streams' own endpoints. */
@@ -47,7 +47,10 @@ final class DeliveryEndpoints implements Serializable {
             for (StreamConfig stream : c.streams()) {
                 types.add(stream.endpoint().endpointType());
             }
-            return Math.max(1, types.size());
+            // The job's dead-letter writer (DeadLetterDelivery, attached whenever there is a source) is one more
+            // operator per slot that holds blocks: counted, so that all of them together stay within the heap share.
+            int deadLetterWriter = c.source() != null ? 1 : 0;
+            return Math.max(1, types.size() + deadLetterWriter);
         });
     }
 

@@ -190,7 +190,7 @@ public final class DeliveryOperator extends AbstractStreamOperator<Void> impleme
         int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
                 .get(TaskManagerOptions.NUM_TASK_SLOTS);
         long budget = MemoryBudget.derive(Runtime.getRuntime().maxMemory(), slots, endpoints.typesInUse());
-        LOG.info("Delivery ({}): memory budget {} bytes ({}% of the heap / {} slot(s) / {} endpoint type(s) in use)",
+        LOG.info("Delivery ({}): memory budget {} bytes ({}% of the heap / {} slot(s) / {} delivery operator(s) per slot)",
                 endpointType, budget, (int) (MemoryBudget.HEAP_FRACTION * 100), slots, endpoints.typesInUse());
         return budget;
     }

@@ -10,6 +10,9 @@ import io.edgestreaming.connectors.http.HttpTransport;
 import io.edgestreaming.config.JobConfig;
 import io.edgestreaming.config.S3Endpoint;
 import io.edgestreaming.config.Secret;
+import io.edgestreaming.config.SourceConfig;
+import io.edgestreaming.templates.DataSource;
+import java.util.Map;
 import java.net.URI;
 import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
@@ -28,6 +31,21 @@ class MemoryBudgetTest {
         S3Endpoint s3 = new S3Endpoint(URI.create("http://127.0.0.1:9"), "bucket", "us-east-1", "key", Secret.of("secret"), null,
                 "text/plain", S3Endpoint.KeyLayout.AZION);
         JobConfig config = job(deadLetters, delivery(), stream(1, http(URI.create("http://127.0.0.1:9/a"))), stream(2, s3));
+        Configuration taskManager = new Configuration();
+        taskManager.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
+        try (DeliveryHarness h = DeliveryHarness.openOnTaskManager(config, new HttpTransport.Factory(), taskManager)) {
+            assertThat(h.memoryBudget()).isEqualTo((long) (Runtime.getRuntime().maxMemory() * 0.25) / 2 / 2);
+        }
+    }
+
+    @Test
+    void theJobsDeadLetterWriterCountsAsOneMoreDeliveryOperator() throws Exception {
+        // A job with a source also runs the dead-letter writer (DeadLetterDelivery): the standard endpoint's
+        // operator and that one share the slot's part of the heap.
+        JobConfig streams = job(deadLetters, delivery(), stream(1, http(URI.create("http://127.0.0.1:9/a"))));
+        JobConfig config = new JobConfig(new SourceConfig("127.0.0.1:9", Map.of(DataSource.HTTP, "http"), "edge", null,
+                1 << 20, Map.of()), streams.deadLetter(), streams.delivery(), streams.checkpointInterval(),
+                streams.streams(), streams.addressPolicy());
         Configuration taskManager = new Configuration();
         taskManager.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
         try (DeliveryHarness h = DeliveryHarness.openOnTaskManager(config, new HttpTransport.Factory(), taskManager)) {
