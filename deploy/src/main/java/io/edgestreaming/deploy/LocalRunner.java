@@ -326,8 +326,8 @@ public final class LocalRunner {
     private static String reasons() {
         Map<String, Long> byReason = new TreeMap<>();
         for (ProgressMetrics.Entry e : ProgressMetrics.entries()) {
-            if (e.parentGroup().equals("deadLettered")) {
-                byReason.merge(e.name(), e.value(), Long::sum);
+            if (e.name().equals("eventsDeadLettered") && e.reason() != null) {
+                byReason.merge(e.reason(), e.value(), Long::sum);
             }
         }
         return byReason.isEmpty() ? "" : " " + byReason;

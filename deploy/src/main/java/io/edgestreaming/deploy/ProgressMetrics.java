@@ -20,7 +20,7 @@ import org.apache.flink.metrics.reporter.MetricReporterFactory;
 public final class ProgressMetrics implements MetricReporter {
 
     /** One registered metric with the user-group variables the job's operators add. */
-    record Entry(String name, String stream, String destination, String parentGroup, Metric metric) {
+    record Entry(String name, String stream, String destination, String reason, Metric metric) {
         long value() {
             if (metric instanceof Counter counter) {
                 return counter.getCount();
@@ -40,11 +40,14 @@ public final class ProgressMetrics implements MetricReporter {
         return ENTRIES;
     }
 
-    /** Sum over subtasks of the metrics with this name (and, if not null, this stream / destination). */
+    /**
+     * Sum over subtasks of the metrics with this name, without those of a reason group: an operator registers a
+     * total and one per reason under the same name (eventsDeadLettered), which together would count twice.
+     */
     static long sum(String name) {
         long total = 0;
         for (Entry e : ENTRIES) {
-            if (e.name().equals(name)) {
+            if (e.name().equals(name) && e.reason() == null) {
                 total += e.value();
             }
         }
@@ -60,9 +63,8 @@ public final class ProgressMetrics implements MetricReporter {
     @Override
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
         Map<String, String> variables = group.getAllVariables();
-        String[] scope = group.getScopeComponents();
-        Entry entry = new Entry(name, variables.get("<stream>"), variables.get("<destination>"),
-                scope.length == 0 ? "" : scope[scope.length - 1], metric);
+        Entry entry = new Entry(name, variables.get("<stream>"), variables.get("<destination>"), variables.get("<reason>"),
+                metric);
         BY_METRIC.put(metric, entry);
         ENTRIES.add(entry);
     }

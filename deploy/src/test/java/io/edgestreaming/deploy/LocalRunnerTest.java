@@ -98,6 +98,24 @@ class LocalRunnerTest {
         }
         assertThat(read).as(run.out()).isPositive();
         assertThat(routed).as(run.out()).isPositive();
+        // Each malformed event is dead-lettered once; the figure and its reasons count each once.
+        Matcher deadLettered = Pattern.compile("\\(malformed ([\\d,.]+)\\).*\\| dead-lettered ([\\d,.]+)(?: \\{([^}]*)})?")
+                .matcher(run.out());
+        long lastDeadLettered = 0;
+        String lastReasons = null;
+        while (deadLettered.find()) {
+            long malformed = number(deadLettered.group(1));
+            lastDeadLettered = number(deadLettered.group(2));
+            lastReasons = deadLettered.group(3);
+            assertThat(lastDeadLettered).as(deadLettered.group()).isLessThanOrEqualTo(malformed);
+        }
+        assertThat(lastDeadLettered).as(run.out()).isPositive();
+        assertThat(lastReasons).as(run.out()).isNotNull();
+        long byReason = 0;
+        for (String reason : lastReasons.split(", ")) {
+            byReason += number(reason.substring(reason.indexOf('=') + 1));
+        }
+        assertThat(byReason).as(run.out()).isEqualTo(lastDeadLettered);
         Map<String, Long> delivered = new LinkedHashMap<>();
         Matcher destination = Pattern.compile("(?m)^\\s+destination (\\S+)\\s+delivered\\s+([\\d,.]+) blocks")
                 .matcher(run.out());
