@@ -19,8 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -115,14 +113,8 @@ public final class HttpReceiver implements AutoCloseable {
     private URI location;
     private Duration delay = Duration.ZERO;
     private final List<Integer> nextStatuses = new ArrayList<>();
-    private final List<Request> requests = new ArrayList<>();
-    private final List<Request> delivered = new ArrayList<>();
-    private final Map<String, byte[]> firstBodyByKey = new HashMap<>();
-    private final Map<String, Request> deliveredByKey = new LinkedHashMap<>();
-    private final List<Request> conflicting = new ArrayList<>();
-    private int repeats;
-    private Consumer<Request> onDelivered = r -> { };
     private boolean closed;
+    private final ReceivedRequests received = new ReceivedRequests();
 
     private HttpReceiver(boolean tls) {
         this.tls = tls;
@@ -207,9 +199,7 @@ public final class HttpReceiver implements AutoCloseable {
 
     /** Called (on a server thread) with every newly delivered block. */
     public void onDelivered(Consumer<Request> listener) {
-        synchronized (lock) {
-            this.onDelivered = listener;
-        }
+        received.onDelivered(listener);
     }
 
     /** Stops listening: new connections are refused, open ones are closed. Recorded requests stay. */
@@ -248,16 +238,12 @@ public final class HttpReceiver implements AutoCloseable {
 
     /** Every request, in arrival order (answered ones; a request still being delayed is not listed yet). */
     public List<Request> requests() {
-        synchronized (lock) {
-            return List.copyOf(requests);
-        }
+        return received.requests();
     }
 
     /** The first 2xx-answered request per Idempotency-Key (and every 2xx request without one), in order. */
     public List<Request> deliveredBlocks() {
-        synchronized (lock) {
-            return List.copyOf(delivered);
-        }
+        return received.deliveredBlocks();
     }
 
     /** All records of all delivered blocks, in delivery order. */
@@ -271,16 +257,12 @@ public final class HttpReceiver implements AutoCloseable {
 
     /** Requests repeating an Idempotency-Key that had already been delivered. */
     public int repeats() {
-        synchronized (lock) {
-            return repeats;
-        }
+        return received.repeats();
     }
 
     /** Requests that reused an Idempotency-Key with a different body: must stay empty. */
     public List<Request> conflictingRepeats() {
-        synchronized (lock) {
-            return List.copyOf(conflicting);
-        }
+        return received.conflictingRepeats();
     }
 
     /**
@@ -289,45 +271,12 @@ public final class HttpReceiver implements AutoCloseable {
      * @throws AssertionError naming what arrived, when the timeout passes first
      */
     public List<Request> awaitBlocks(int n, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (delivered.size() < n) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError("expected " + n + " delivered blocks within " + timeout + ", got "
-                            + delivered.size() + " (" + requests.size() + " requests, last: "
-                            + (requests.isEmpty() ? "none" : requests.get(requests.size() - 1)) + ")");
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(lock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for blocks", e);
-                }
-            }
-            return List.copyOf(delivered);
-        }
+        return received.awaitBlocks(n, timeout);
     }
 
     /** Waits until at least {@code n} requests (any outcome) were answered; returns all requests. */
     public List<Request> awaitRequests(int n, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (requests.size() < n) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError("expected " + n + " requests within " + timeout + ", got "
-                            + requests.size());
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(lock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for requests", e);
-                }
-            }
-            return List.copyOf(requests);
-        }
+        return received.awaitRequests(n, timeout);
     }
 
     @Override
@@ -337,8 +286,8 @@ public final class HttpReceiver implements AutoCloseable {
                 return;
             }
             closed = true;
-            lock.notifyAll();
         }
+        received.wakeUp();
         goDown();
         executor.shutdownNow();
     }
@@ -429,7 +378,7 @@ public final class HttpReceiver implements AutoCloseable {
             Request request = new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
                     exchange.getRequestURI().getRawQuery(), Collections.unmodifiableMap(headers), body, decoded,
                     receivedAt, answer);
-            record(request);
+            received.record(request);
 
             if (answerRetryAfter != null) {
                 long seconds = (answerRetryAfter.toMillis() + 999) / 1000;
@@ -450,35 +399,6 @@ public final class HttpReceiver implements AutoCloseable {
         } catch (IOException e) {
             // The client went away (timeout, or we went down): what was recorded stays recorded.
             LOG.debug("HTTP receiver exchange failed", e);
-        }
-    }
-
-    private void record(Request request) {
-        Consumer<Request> listener = null;
-        synchronized (lock) {
-            requests.add(request);
-            String key = request.idempotencyKey();
-            boolean ok = request.status() / 100 == 2;
-            if (key != null) {
-                byte[] first = firstBodyByKey.putIfAbsent(key, request.decodedBody());
-                if (first != null && !Arrays.equals(first, request.decodedBody())) {
-                    conflicting.add(request);
-                }
-                if (deliveredByKey.containsKey(key)) {
-                    repeats++;
-                } else if (ok) {
-                    deliveredByKey.put(key, request);
-                    delivered.add(request);
-                    listener = onDelivered;
-                }
-            } else if (ok) {
-                delivered.add(request);
-                listener = onDelivered;
-            }
-            lock.notifyAll();
-        }
-        if (listener != null) {
-            listener.accept(request);
         }
     }
 
