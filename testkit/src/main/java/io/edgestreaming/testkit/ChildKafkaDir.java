@@ -96,7 +96,7 @@ final class ChildKafkaDir {
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("log.dirs", dir.resolve("data").toString());
-        props.putAll(EmbeddedKafka.singleNodeDefaults());
+        props.putAll(BrokerSettings.singleNodeDefaults());
         props.putAll(extra);
         StringBuilder text = new StringBuilder("# Written by the edge-streaming testkit (ChildProcessKafka)\n");
         props.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));

@@ -31,7 +31,7 @@ class EmbeddedKafkaFormatTest {
 
     @Test
     void defaultsAreThoseOfANewCluster(@TempDir Path dir) throws Exception {
-        BootstrapMetadata ours = EmbeddedKafka.Builder.freshClusterBootstrap(Map.of());
+        BootstrapMetadata ours = BrokerSettings.freshClusterBootstrap(Map.of());
         assertThat(ours.records()).isEqualTo(kafkaStorageFormat(dir, Map.of()).records());
         assertThat(ours.featureLevel(TestKafka.TRANSACTION_VERSION_FEATURE)).isEqualTo((short) 2);
     }
@@ -39,7 +39,7 @@ class EmbeddedKafkaFormatTest {
     @Test
     void transactionVersionZeroIsThatOfAnUpgradedCluster(@TempDir Path dir) throws Exception {
         Map<String, Short> tv0 = Map.of(TestKafka.TRANSACTION_VERSION_FEATURE, (short) 0);
-        BootstrapMetadata ours = EmbeddedKafka.Builder.freshClusterBootstrap(tv0);
+        BootstrapMetadata ours = BrokerSettings.freshClusterBootstrap(tv0);
         assertThat(ours.records()).isEqualTo(kafkaStorageFormat(dir, tv0).records());
         assertThat(ours.featureLevel(TestKafka.TRANSACTION_VERSION_FEATURE)).isEqualTo((short) 0);
     }
@@ -48,9 +48,9 @@ class EmbeddedKafkaFormatTest {
     void refusesLevelsKafkaWouldRefuse() {
         assertThatThrownBy(() -> EmbeddedKafka.builder().transactionVersion(3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0..2");
-        assertThatThrownBy(() -> EmbeddedKafka.Builder.freshClusterBootstrap(Map.of("no.such.version", (short) 1)))
+        assertThatThrownBy(() -> BrokerSettings.freshClusterBootstrap(Map.of("no.such.version", (short) 1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no.such.version");
-        assertThatThrownBy(() -> EmbeddedKafka.Builder.freshClusterBootstrap(
+        assertThatThrownBy(() -> BrokerSettings.freshClusterBootstrap(
                 Map.of(TestKafka.TRANSACTION_VERSION_FEATURE, (short) 9)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
