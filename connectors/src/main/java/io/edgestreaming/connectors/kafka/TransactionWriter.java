@@ -55,7 +55,7 @@ final class TransactionWriter {
 
     /** Sends a block's messages into the transaction (begun at the first block). Never throws. */
     void append(StagedBlock b) {
-        if (failure != null) {
+        if (failure != null || firstError.get() != null) {
             blocks.add(b);
             return; // doomed: seal() reports it
         }
@@ -90,6 +90,11 @@ final class TransactionWriter {
                 });
                 if (first == null) {
                     first = sent;
+                }
+                if (firstError.get() != null) {
+                    // Failed at once (e.g. no metadata for the topic within max.block.ms, a message too large): the
+                    // transaction is doomed, and each further send of a missing topic would wait as long again.
+                    break;
                 }
             }
         } catch (Exception e) {

@@ -420,6 +420,27 @@ class KafkaDeliveryITCase {
     }
 
     @Test
+    void aTopicThatDoesNotExistFailsAnAttemptOnceNotOncePerMessage() throws Exception {
+        // Each send waits up to request_timeout (1 s here) for the topic's metadata. A record-format block of 200
+        // messages used to fail its attempt only after 200 such waits (200 s) on the destination's thread; the
+        // first failure dooms the transaction, so the attempt ends there, and the block is retried, then
+        // dead-lettered after max_retry_duration (2 s), as for any destination that cannot be written.
+        String missing = "never-created-" + TOPICS.incrementAndGet();
+        JobConfig config = job(deadLetters, new io.edgestreaming.config.DeliveryConfig(Duration.ofSeconds(1),
+                Duration.ofMillis(50), Duration.ofMillis(400), Duration.ofSeconds(2), 1000, 64L << 20),
+                stream(1, endpoint(clusterA, missing, KafkaEndpoint.MessageFormat.RECORD, "none")));
+        Block block = block(1, "example.com", 0, 200);
+        try (DeliveryHarness h = DeliveryHarness.open(config, new KafkaTransport.Factory(), null)) {
+            process(h, block);
+            assertThat(checkpointUntilDelivered(h, 1)).as("dead-lettered within %s", WAIT).isTrue();
+        }
+        List<com.fasterxml.jackson.databind.JsonNode> manifests = KafkaFixtures.manifests(deadLetters);
+        assertThat(manifests).hasSize(1);
+        assertThat(manifests.get(0).get("block_id").asText()).isEqualTo(block.blockId());
+        assertThat(manifests.get(0).get("reason").asText()).contains(missing);
+    }
+
+    @Test
     void withoutCheckpointsBlocksAreWrittenAtOnce() throws Exception {
         String topicA = topic(clusterA, 1);
         JobConfig config = job(deadLetters, delivery(), stream(1, endpoint(clusterA, topicA, KafkaEndpoint.MessageFormat.BLOCK, "none")));
