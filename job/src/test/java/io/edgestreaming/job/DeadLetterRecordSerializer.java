@@ -7,8 +7,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * A dead-lettered event as its one message on the dead-letter topic ({@link DeadLetterMessages}: the original
  * bytes, cut at {@link #MAX_VALUE_BYTES} with {@code value-truncated} and {@code value-bytes}, and the reason and
- * source as headers), for Flink's {@code KafkaSink}. The job no longer writes dead letters with that sink
- * ({@link DeadLetterBlocker}); kept for a graph with the old sink (the savepoint upgrade test), writing the same.
+ * source as headers), for Flink's {@code KafkaSink}: the job's graph before {@link DeadLetterBlocker}, which the
+ * savepoint upgrade test builds. Test code only: the job no longer writes dead letters with that sink.
  */
 public final class DeadLetterRecordSerializer implements KafkaRecordSerializationSchema<DeadLetterEvent> {
     private static final long serialVersionUID = 1L;
