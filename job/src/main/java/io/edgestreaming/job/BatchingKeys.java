@@ -27,10 +27,21 @@ public final class BatchingKeys {
     static final char LANE_SEPARATOR = '~';
     /** Lanes are 1..MAX_LANE (0: none); each numbers its blocks in its own range, see {@link #laneSequenceBase}. */
     static final int MAX_LANE = 900;
+    /**
+     * Local lanes, LOCAL_LANE + 1 .. LOCAL_LANE + MAX_LANE: the keys a router subtask batches itself, in the batcher
+     * chained to it ({@link KeyPlacement}). Their own key strings ("host~1003"), so never a key of the batcher behind
+     * the network, and the upper half of their lane's sequence range, so never its block ids.
+     */
+    static final int LOCAL_LANE = 1000;
     /** The block sequences of one lane: [lane x 10^16, (lane + 1) x 10^16); 900 lanes stay below Long.MAX_VALUE. */
     static final long LANE_SEQUENCE_RANGE = 10_000_000_000_000_000L;
+    /** Where a local lane's sequences start within its lane's range: above any sequence of the other half. */
+    static final long LOCAL_SEQUENCE_OFFSET = LANE_SEQUENCE_RANGE / 2;
     /** Lane key strings, one instance per (base, lane): the key selector runs for every record. */
     private static final java.util.concurrent.ConcurrentHashMap<String, String[]> LANED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** As {@link #LANED} for local lanes, indexed by lane - LOCAL_LANE. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String[]> LOCAL_LANED =
             new java.util.concurrent.ConcurrentHashMap<>();
     private static final int MAX_CACHED_BASES = 100_000;
 
@@ -45,25 +56,33 @@ public final class BatchingKeys {
         return Tuple2.of(streamId, lane == 0 ? base : laned(base, lane));
     }
 
+    /** Whether {@code lane} is one a router batches itself (in the batcher chained to it). */
+    static boolean isLocal(int lane) {
+        return lane > LOCAL_LANE;
+    }
+
     /** base + "~" + lane, cached. */
     static String laned(String base, int lane) {
-        String[] lanes = LANED.get(base);
-        if (lanes == null || lanes.length <= lane) {
-            if (LANED.size() > MAX_CACHED_BASES) {
-                LANED.clear();
+        boolean local = isLocal(lane);
+        java.util.concurrent.ConcurrentHashMap<String, String[]> cache = local ? LOCAL_LANED : LANED;
+        int index = local ? lane - LOCAL_LANE : lane;
+        String[] lanes = cache.get(base);
+        if (lanes == null || lanes.length <= index) {
+            if (cache.size() > MAX_CACHED_BASES) {
+                cache.clear();
             }
-            String[] grown = new String[Math.max(lane + 1, lanes == null ? 4 : lanes.length * 2)];
+            String[] grown = new String[Math.max(index + 1, lanes == null ? 4 : lanes.length * 2)];
             if (lanes != null) {
                 System.arraycopy(lanes, 0, grown, 0, lanes.length);
             }
             lanes = grown;
-            LANED.put(base, lanes);
+            cache.put(base, lanes);
         }
-        String key = lanes[lane];
+        String key = lanes[index];
         if (key == null) {
             // Racing threads store equal strings; either is fine.
             key = base + LANE_SEPARATOR + lane;
-            lanes[lane] = key;
+            lanes[index] = key;
         }
         return key;
     }
@@ -82,15 +101,20 @@ public final class BatchingKeys {
         }
         try {
             int lane = Integer.parseInt(key, i + 1, key.length(), 10);
-            return lane >= 1 && lane <= MAX_LANE ? lane : 0;
+            return (lane >= 1 && lane <= MAX_LANE) || (lane > LOCAL_LANE && lane <= LOCAL_LANE + MAX_LANE) ? lane : 0;
         } catch (NumberFormatException e) {
             return 0;
         }
     }
 
-    /** Where a key's block sequences start: lanes number their blocks in disjoint ranges. */
+    /**
+     * Where a key's block sequences start: lanes number their blocks in disjoint ranges, a local lane in the upper
+     * half of its lane's range (a key's sequences, shared keys' start of up to 4096 x 10^12 included, never reach it).
+     */
     static long laneSequenceBase(String key) {
-        return lane(key) * LANE_SEQUENCE_RANGE;
+        int lane = lane(key);
+        return isLocal(lane) ? (lane - LOCAL_LANE) * LANE_SEQUENCE_RANGE + LOCAL_SEQUENCE_OFFSET
+                : lane * LANE_SEQUENCE_RANGE;
     }
 
     /** "#" + bucket, one instance per bucket: the key selector runs for every record. */

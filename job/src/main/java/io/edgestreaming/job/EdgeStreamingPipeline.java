@@ -21,14 +21,20 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
- * Builds the job graph: Kafka raw topics -> parse and route (dead letters to Kafka) -> key by
- * (stream, listed host or shared key) -> batcher -> delivery. Used by {@link EdgeStreamingJob}, the local runner and the
+ * Builds the job graph: Kafka raw topics -> parse and route (dead letters to Kafka) -> batchers, keyed by
+ * (stream, listed host or shared key, lane) -> delivery. Used by {@link EdgeStreamingJob}, the local runner and the
  * tests, so they all run the same graph.
+ *
+ * <p>Two batchers per subtask, one code: the local one, chained to the router, batches the keys the router keeps
+ * (hot keys, every key at parallelism 1; {@link KeyPlacement}) with no network hop; the other batches the records
+ * routers send to their keys' home subtask. Both feed the subtask's delivery operators (a task of their own: the
+ * blocks of both cross one local channel, a copy per block instead of a serialization per record).
  *
  * <p>Operator uids are fixed: savepoints stay restorable across versions of the job.
  *
@@ -50,12 +56,22 @@ public final class EdgeStreamingPipeline {
         public static final Options BOUNDED = new Options(true);
     }
 
+    /**
+     * The router's two outputs: records it batches itself (local lanes, to the batcher chained to it) and records
+     * for their keys' home subtask (through the network). Tests splice operators into either.
+     */
+    public record Routed(DataStream<RoutedRecord> local, DataStream<RoutedRecord> remote) {
+        static Routed of(SingleOutputStreamOperator<RoutedRecord> router) {
+            return new Routed(router, router.getSideOutput(ParseAndRoute.REMOTE));
+        }
+    }
+
     /** The whole job: route, batch, deliver. */
     public static void build(StreamExecutionEnvironment env, JobConfig config, Options options) {
         deliver(batch(route(env, config, options), config), config);
     }
 
-    /** Everything up to and including the batcher; the dead-letter writer is attached. */
+    /** Everything up to and including the batchers; the dead-letter writer is attached. */
     public static DataStream<Block> blocks(StreamExecutionEnvironment env, JobConfig config, Options options) {
         return batch(route(env, config, options), config);
     }
@@ -65,8 +81,7 @@ public final class EdgeStreamingPipeline {
      * the dead-letter topic through the operators attached here. The stages are public so that tests can splice operators
      * (failure injection) between them and still run the job's own graph.
      */
-    public static SingleOutputStreamOperator<RoutedRecord> route(StreamExecutionEnvironment env, JobConfig config,
-            Options options) {
+    public static Routed route(StreamExecutionEnvironment env, JobConfig config, Options options) {
         configure(env, config);
         DataStream<RawEvent> raw = env
                 .fromSource(source(config.source(), options.bounded()), WatermarkStrategy.noWatermarks(),
@@ -78,20 +93,50 @@ public final class EdgeStreamingPipeline {
                 .name("parse and route")
                 .uid("parse-and-route");
         deadLetters(routed.getSideOutput(ParseAndRoute.DEAD_LETTER), config);
-        return routed;
+        return Routed.of(routed);
     }
 
     /**
      * The second stage: key by (stream, host) for hosts a stream lists, by (stream, "#" + bucket) for the
-     * rest (see {@link BatchingKeys}), and cut blocks.
+     * rest (see {@link BatchingKeys}), each with its lane, and cut blocks.
      */
-    public static DataStream<Block> batch(DataStream<RoutedRecord> routed, JobConfig config) {
-        return routed
+    public static DataStream<Block> batch(Routed routed, JobConfig config) {
+        JobConfigRef ref = JobConfigRef.share(routed.local().getExecutionEnvironment(), config);
+        return batch(routed, () -> BlockBatcher.shared(ref, config.batchingKeysPerStream()));
+    }
+
+    /**
+     * The local batcher is chained to the router: its input is already partitioned as keyBy would (the router keeps a
+     * record only if its key's key group is this subtask's), so it is reinterpreted as keyed, not shuffled. The
+     * batcher behind the network keeps uid "batcher": savepoints of the single-batcher job restore into it.
+     */
+    static DataStream<Block> batch(Routed routed, java.util.function.Supplier<BlockBatcher> batcher) {
+        DataStream<Block> local = DataStreamUtils
+                .reinterpretAsKeyedStream(routed.local(), new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
+                .process(batcher.get(), BlockTypeInfoFactory.TYPE_INFO)
+                .name("batcher (local keys)")
+                .uid("batcher-local");
+        DataStream<Block> remote = routed.remote()
                 .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
-                .process(BlockBatcher.shared(JobConfigRef.share(routed.getExecutionEnvironment(), config),
-                        config.batchingKeysPerStream()), BlockTypeInfoFactory.TYPE_INFO)
+                .process(batcher.get(), BlockTypeInfoFactory.TYPE_INFO)
                 .name("batcher")
                 .uid("batcher");
+        // One head for the delivery task, so that the per-type routes chain behind it (a union feeding them directly
+        // would make each route a task of its own, every block copied to each).
+        return local.union(remote)
+                .map(new PassBlocks(), BlockTypeInfoFactory.TYPE_INFO)
+                .name("blocks of both batchers")
+                .uid("batcher-blocks");
+    }
+
+    /** Hands blocks on unchanged: the delivery task's head. */
+    static final class PassBlocks implements org.apache.flink.api.common.functions.MapFunction<Block, Block> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Block map(Block block) {
+            return block;
+        }
     }
 
     /** The last stage: one write-ahead delivery operator per endpoint type. */

@@ -9,16 +9,18 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 /**
  * Where a batching key's records are batched and delivered, decided by each router subtask for its own
  * records: a lane (a suffix of the key, see {@link BatchingKeys#key}) chosen so that Flink's key-group
- * assignment puts the key on a chosen batcher subtask (the batcher runs at the router's parallelism).
+ * assignment puts the key on a chosen batcher subtask (the batchers run at the router's parallelism).
  *
  * <ul>
  *   <li><b>Home.</b> Normally a key goes to its destination's home subtask, a hash of the destination:
  *       all streams of one destination are batched, and so delivered, by one subtask, so its clients,
- *       threads and connections exist once per job rather than once per subtask.</li>
- *   <li><b>Hot.</b> A key this router subtask alone feeds at {@code max_records} records a second or more
- *       (it cuts full blocks by itself; measured over windows of 250 ms) stays on this subtask instead: a
- *       hot domain spreads over every subtask that reads it, in proportion to what each reads, with no
- *       network hop. It goes home again once below half that rate.</li>
+ *       threads and connections exist once per job rather than once per subtask. These records cross the
+ *       network to the home subtask's batcher.</li>
+ *   <li><b>Local.</b> A key this router subtask alone feeds at {@code max_records} records a second or more
+ *       (it cuts full blocks by itself; measured over windows of 250 ms) is <i>hot</i> and is batched by the
+ *       batcher chained to this router, in a local lane ({@link BatchingKeys#LOCAL_LANE}): no network hop, no
+ *       serialization of its records. A hot domain spreads over every subtask that reads it, in proportion to
+ *       what each reads. It goes home again once below half that rate. At parallelism 1 every key is local.</li>
  * </ul>
  *
  * Which lane a record takes depends on the rate seen, not on checkpointed state: that only decides which
@@ -60,7 +62,8 @@ final class KeyPlacement {
 
     /**
      * The lane for one record of {@code route}'s stream under {@code base} (host or "#bucket"), at
-     * {@code nowNanos}; 0 (no lane: Flink's hash alone places the key) if no lane reaches the subtask.
+     * {@code nowNanos}: a local one ({@link BatchingKeys#isLocal}) to batch it here, else one to its home;
+     * 0 (no lane: Flink's hash alone places the key) if no lane reaches the home subtask.
      */
     int lane(StreamRouter.Route route, long streamId, String base, int maxRecords, long nowNanos) {
         Map<String, Tracked> keys = byRoute.get(route);
@@ -76,7 +79,7 @@ final class KeyPlacement {
                 keys = new HashMap<>();
                 byRoute.put(route, keys);
             }
-            t = new Tracked(laneFor(streamId, base, home(route)), nowNanos);
+            t = new Tracked(parallelism == 1 ? 0 : laneFor(streamId, base, home(route), false), nowNanos);
             keys.put(base, t);
             tracked++;
         }
@@ -89,13 +92,14 @@ final class KeyPlacement {
             t.windowStart = nowNanos;
         }
         t.count++;
-        if (!t.hot) {
+        if (!t.hot && parallelism > 1) {
             return t.homeLane;
         }
         if (t.localLane < 0) {
-            t.localLane = laneFor(streamId, base, subtask);
+            t.localLane = laneFor(streamId, base, subtask, true);
         }
-        return t.localLane;
+        // No local lane among 900 (improbable at any sane parallelism): batched at home instead.
+        return t.localLane > 0 ? t.localLane : t.homeLane;
     }
 
     /** The home subtask of a stream's destination. */
@@ -107,9 +111,10 @@ final class KeyPlacement {
         return Math.floorMod(org.apache.flink.util.MathUtils.murmurHash(destinationId.hashCode()), parallelism);
     }
 
-    /** The smallest lane whose key lands on {@code target}; 0 if none up to {@link BatchingKeys#MAX_LANE}. */
-    private int laneFor(long streamId, String base, int target) {
-        for (int lane = 1; lane <= BatchingKeys.MAX_LANE; lane++) {
+    /** The smallest (local) lane whose key lands on {@code target}; 0 if none of {@link BatchingKeys#MAX_LANE}. */
+    private int laneFor(long streamId, String base, int target, boolean local) {
+        for (int i = 1; i <= BatchingKeys.MAX_LANE; i++) {
+            int lane = local ? BatchingKeys.LOCAL_LANE + i : i;
             Tuple2<Long, String> key = Tuple2.of(streamId, BatchingKeys.laned(base, lane));
             if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism) == target) {
                 return lane;

@@ -43,6 +43,11 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
 
     public static final OutputTag<DeadLetterEvent> DEAD_LETTER =
             new OutputTag<>("dead-letter-events", DeadLetterEvent.TYPE_INFO);
+    /**
+     * Records batched on another subtask (their key's home, {@link KeyPlacement}): keyed through the network. The
+     * main output holds the records this subtask batches itself, in the batcher chained to it (local lanes).
+     */
+    public static final OutputTag<RoutedRecord> REMOTE = new OutputTag<>("remote-records", RoutedRecord.TYPE_INFO);
 
     /** The job's configuration, resolved in open(): the job graph carries only its fingerprint. */
     private final JobConfigRef config;
@@ -56,7 +61,6 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
 
     private transient Map<DataSource, EventParser> parsers;
     private transient StreamRouter router;
-    /** Null at parallelism 1: every key is on the one subtask anyway. */
     private transient KeyPlacement placement;
     /** By {@link StreamRouter.Route#ordinal()}: array reads instead of four boxed-id map lookups per record. */
     private transient PerStream[] perStream;
@@ -112,8 +116,8 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         }
         router = new StreamRouter(streams);
         org.apache.flink.api.common.TaskInfo task = getRuntimeContext().getTaskInfo();
-        placement = task.getNumberOfParallelSubtasks() > 1 ? new KeyPlacement(task.getIndexOfThisSubtask(),
-                task.getNumberOfParallelSubtasks(), task.getMaxNumberOfParallelSubtasks()) : null;
+        placement = new KeyPlacement(task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
+                task.getMaxNumberOfParallelSubtasks());
         List<PerStream> active = new ArrayList<>();
         streamGroups = new HashMap<>();
         streamDeadLettered = new HashMap<>();
@@ -169,7 +173,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         }
         long hostHash = 0;
         boolean hostHashed = false;
-        long now = placement == null ? 0 : System.nanoTime();
+        long now = System.nanoTime();
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
             PerStream target = perStream[route.ordinal()];
@@ -192,9 +196,14 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
                 }
                 bucket = BatchingKeys.bucket(hostHash, streamId, batchingKeysPerStream);
             }
-            int lane = placement == null ? 0 : placement.lane(route, streamId,
-                    bucket < 0 ? domain : BatchingKeys.sharedKey(bucket), route.stream().batching().maxRecords(), now);
-            out.collect(new RoutedRecord(streamId, domain, bucket, lane, record));
+            int lane = placement.lane(route, streamId, bucket < 0 ? domain : BatchingKeys.sharedKey(bucket),
+                    route.stream().batching().maxRecords(), now);
+            RoutedRecord routed = new RoutedRecord(streamId, domain, bucket, lane, record);
+            if (BatchingKeys.isLocal(lane)) {
+                out.collect(routed);
+            } else {
+                ctx.output(REMOTE, routed);
+            }
             recordsRouted.inc();
             counted.records.inc();
         }

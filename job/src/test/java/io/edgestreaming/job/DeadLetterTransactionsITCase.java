@@ -305,7 +305,12 @@ class DeadLetterTransactionsITCase {
                 .disableChaining()
                 .name("dead-letter events")
                 .uid("dead-letter-events-sink");
-        EdgeStreamingPipeline.batch(routed, config);
+        // Its one batcher, keyed through the network (local lanes came later).
+        routed.union(routed.getSideOutput(ParseAndRoute.REMOTE))
+                .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
+                .process(BlockBatcher.shared(io.edgestreaming.connectors.JobConfigRef.share(env, config),
+                        config.batchingKeysPerStream()), io.edgestreaming.connectors.BlockTypeInfoFactory.TYPE_INFO)
+                .uid("batcher");
         return env.executeAsync("dead-letter transactions, old graph");
     }
 

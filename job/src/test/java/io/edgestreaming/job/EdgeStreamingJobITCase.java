@@ -150,16 +150,18 @@ class EdgeStreamingJobITCase {
         env.execute("edge-streaming hot domain ITCase");
 
         Map<String, java.util.Set<Integer>> subtasksByDomain = new HashMap<>();
+        Map<String, java.util.Set<Boolean>> localByDomain = new HashMap<>();
         List<String> ids = new ArrayList<>();
         for (HttpReceiver.Request request : receiver.deliveredBlocks()) {
             if (!request.path().equals("/s91")) {
                 continue;
             }
             String[] blockId = request.idempotencyKey().split(":")[0].split("/");
-            long lane = Long.parseLong(blockId[2]) / BatchingKeys.LANE_SEQUENCE_RANGE;
+            int lane = laneOf(Long.parseLong(blockId[2]));
             int subtask = org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
-                    BatchingKeys.key(91, blockId[1], BatchingKeys.OWN_KEY, (int) lane), 128, 2);
+                    BatchingKeys.key(91, blockId[1], BatchingKeys.OWN_KEY, lane), 128, 2);
             subtasksByDomain.computeIfAbsent(blockId[1], k -> new java.util.TreeSet<>()).add(subtask);
+            localByDomain.computeIfAbsent(blockId[1], k -> new java.util.TreeSet<>()).add(BatchingKeys.isLocal(lane));
             List<String> records = List.of(request.bodyAsString().split("\n"));
             assertThat(records.size()).as("records in %s", request).isLessThanOrEqualTo(100);
             records.forEach(r -> ids.add(r.replaceAll(".*\"id\":\"([^\"]*)\".*", "$1")));
@@ -168,6 +170,10 @@ class EdgeStreamingJobITCase {
         assertThat(subtasksByDomain.get("hot.example.com")).as("subtasks batching the hot domain").containsExactly(0, 1);
         assertThat(subtasksByDomain.get("quiet.example.com")).as("subtasks batching the quiet domain")
                 .containsExactly(KeyPlacement.homeOf(stream.endpoint().destinationId(), 2));
+        // The hot domain's blocks come from the batchers chained to the routers (local lanes), the quiet one's from
+        // the batcher its records crossed the network to.
+        assertThat(localByDomain.get("hot.example.com")).as("hot domain batched locally").contains(true);
+        assertThat(localByDomain.get("quiet.example.com")).as("quiet domain batched at home").containsExactly(false);
     }
 
     @Test
@@ -312,15 +318,15 @@ class EdgeStreamingJobITCase {
             }
             // At parallelism 2 every key has a lane (KeyPlacement), which numbers its blocks in its own range.
             long sequence = Long.parseLong(blockId[2]);
-            long lane = sequence / BatchingKeys.LANE_SEQUENCE_RANGE;
-            assertThat(lane).as("lane of %s", request).isBetween(1L, (long) BatchingKeys.MAX_LANE);
+            int lane = laneOf(sequence);
+            assertThat(BatchingKeys.lane(BatchingKeys.laned(key, lane))).as("lane of %s", request).isEqualTo(lane).isPositive();
             sequences.computeIfAbsent(blockId[0] + "/" + key + "~" + lane, k -> new ArrayList<>()).add(sequence);
             delivered.computeIfAbsent(streamId, k -> new ArrayList<>()).addAll(records);
         }
-        // Per key and lane: own keys number their blocks from lane x 10^16, shared keys from lane x 10^16 + 64 x 10^12.
+        // Per key and lane: own keys number their blocks from their lane's base (lane x 10^16, local lanes + 5 x
+        // 10^15), shared keys from that base + 64 x 10^12.
         sequences.forEach((key, seqs) -> {
-            long lane = Long.parseLong(key.substring(key.lastIndexOf('~') + 1));
-            long first = lane * BatchingKeys.LANE_SEQUENCE_RANGE + (key.contains("/#") ? SharedKeyBatcher.firstSequence(64) : 0);
+            long first = BatchingKeys.laneSequenceBase(key) + (key.contains("/#") ? SharedKeyBatcher.firstSequence(64) : 0);
             assertThat(seqs).as(key).containsExactlyInAnyOrderElementsOf(
                     java.util.stream.LongStream.range(first, first + seqs.size()).boxed().toList());
         });
@@ -389,5 +395,12 @@ class EdgeStreamingJobITCase {
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
         Header header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** The lane of the key that cut a block, from the block's sequence ({@link BatchingKeys#laneSequenceBase}). */
+    private static int laneOf(long sequence) {
+        int lane = (int) (sequence / BatchingKeys.LANE_SEQUENCE_RANGE);
+        return sequence % BatchingKeys.LANE_SEQUENCE_RANGE >= BatchingKeys.LOCAL_SEQUENCE_OFFSET
+                ? BatchingKeys.LOCAL_LANE + lane : lane;
     }
 }

@@ -268,9 +268,12 @@ class ExactlyOnceUnderFailureITCase {
         env.setParallelism(2);
         // The job's own stages, with an injector spliced in before and after the batcher in every run
         // (the same graph in every run, so a savepoint of one run fits the next).
-        DataStream<RoutedRecord> routed = FailureInjector.at(
-                EdgeStreamingPipeline.route(env, config, EdgeStreamingPipeline.Options.UNBOUNDED), BEFORE_BATCHER,
-                RoutedRecord.TYPE_INFO);
+        // Before both batchers: the one chained to the router (local keys) and the one behind the network.
+        EdgeStreamingPipeline.Routed stages = EdgeStreamingPipeline.route(env, config,
+                EdgeStreamingPipeline.Options.UNBOUNDED);
+        EdgeStreamingPipeline.Routed routed = new EdgeStreamingPipeline.Routed(
+                FailureInjector.at(stages.local(), BEFORE_BATCHER, "inject-before-local-batcher", RoutedRecord.TYPE_INFO),
+                FailureInjector.at(stages.remote(), BEFORE_BATCHER, RoutedRecord.TYPE_INFO));
         DataStream<Block> blocks = FailureInjector.at(EdgeStreamingPipeline.batch(routed, config), AFTER_BATCHER,
                 BlockTypeInfoFactory.TYPE_INFO);
         EdgeStreamingPipeline.deliver(blocks, config);
@@ -333,6 +336,13 @@ class ExactlyOnceUnderFailureITCase {
         ExactlyOnce.assertExactlyOnce(reports);
 
         assertThat(receiver.conflictingRepeats()).as("an Idempotency-Key repeated with a different body").isEmpty();
+        // Both batchers were in the failure: the one chained to the router (local lanes, hot keys) and the one
+        // behind the network (home lanes).
+        Map<Boolean, Long> byBatcher = receiver.deliveredBlocks().stream().collect(java.util.stream.Collectors
+                .partitioningBy(b -> isLocalLane(b.idempotencyKey()), java.util.stream.Collectors.counting()));
+        LOG.info("{}: HTTP blocks by batcher: {} local, {} behind the network", run, byBatcher.get(true), byBatcher.get(false));
+        assertThat(byBatcher.get(true)).as("HTTP blocks of the batcher chained to the router").isPositive();
+        assertThat(byBatcher.get(false)).as("HTTP blocks of the batcher behind the network").isPositive();
         for (HttpReceiver.Request block : receiver.deliveredBlocks()) {
             assertThat(block.records()).as("records of %s", block).hasSizeBetween(1, MAX_RECORDS);
             assertThat((long) block.body().length).as("bytes of %s", block).isLessThanOrEqualTo(MAX_SIZE);
@@ -566,5 +576,12 @@ class ExactlyOnceUnderFailureITCase {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the block of an Idempotency-Key "stream/domain/sequence:digest" was cut in a local lane. */
+    private static boolean isLocalLane(String idempotencyKey) {
+        String id = idempotencyKey.substring(0, idempotencyKey.indexOf(':'));
+        long sequence = Long.parseLong(id.substring(id.lastIndexOf('/') + 1));
+        return sequence % BatchingKeys.LANE_SEQUENCE_RANGE >= BatchingKeys.LOCAL_SEQUENCE_OFFSET;
     }
 }

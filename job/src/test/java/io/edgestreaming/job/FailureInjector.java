@@ -82,7 +82,12 @@ final class FailureInjector<T> extends AbstractStreamOperator<T> implements OneI
 
     /** Splices an injector into {@code stream} at {@code site}. */
     static <T> DataStream<T> at(DataStream<T> stream, String site, TypeInformation<T> type) {
-        return stream.transform("inject failure: " + site, type, new Factory<T>(site)).uid("inject-" + site);
+        return at(stream, site, "inject-" + site, type);
+    }
+
+    /** As above, for a second injector of the same plan (it fires once across all of them). */
+    static <T> DataStream<T> at(DataStream<T> stream, String site, String uid, TypeInformation<T> type) {
+        return stream.transform("inject failure: " + site, type, new Factory<T>(site)).uid(uid);
     }
 
     private final String site;

@@ -97,8 +97,8 @@ class JobGraphSizeTest {
                 }
             }
         }
-        // parse and route, the batcher, per endpoint type its filter and delivery operator, and the dead letters' delivery
-        assertThat(refs).hasSize(2 + 2 * DeliveryTopology.transports().size() + 1);
+        // parse and route, the two batchers, per endpoint type its filter and delivery operator, the dead letters' delivery
+        assertThat(refs).hasSize(3 + 2 * DeliveryTopology.transports().size() + 1);
         assertThat(refs).extracting(JobConfigRef::fingerprint).doesNotContainNull().containsOnly(refs.get(0).fingerprint());
 
         // Each subtask deserializes its own copy of the job configuration; the decoded one is the same.

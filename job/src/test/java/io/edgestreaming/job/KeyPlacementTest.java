@@ -42,6 +42,7 @@ class KeyPlacementTest {
                     int lane1 = placement.lane(s1, 1, host, 2000, 0);
                     int lane2 = placement.lane(s2, 2, host, 2000, 0);
                     assertThat(lane1).isPositive();
+                    assertThat(BatchingKeys.isLocal(lane1)).as("through the network to its home").isFalse();
                     assertThat(subtaskOf(1, host, lane1, parallelism)).as("P=%s reader %s %s", parallelism, reader, host)
                             .isEqualTo(home);
                     assertThat(subtaskOf(2, host, lane2, parallelism)).isEqualTo(home);
@@ -79,6 +80,7 @@ class KeyPlacementTest {
         now += WINDOW;
         int hotLane = placement.lane(route, 7, "a.com", 2000, now);
         assertThat(subtaskOf(7, "a.com", hotLane, parallelism)).as("hot: batched where it is read").isEqualTo(reader);
+        assertThat(BatchingKeys.isLocal(hotLane)).as("by the batcher chained to the router").isTrue();
         for (int i = 0; i < 300; i++) {
             placement.lane(route, 7, "a.com", 2000, now); // above half the threshold: stays hot
         }
@@ -88,6 +90,53 @@ class KeyPlacementTest {
         assertThat(subtaskOf(7, "a.com", placement.lane(route, 7, "a.com", 2000, now), parallelism)).isEqualTo(home);
         // Another host of the same stream was never hot.
         assertThat(subtaskOf(7, "b.com", placement.lane(route, 7, "b.com", 2000, now), parallelism)).isEqualTo(home);
+    }
+
+    @Test
+    void atParallelismOneEveryKeyIsBatchedByTheBatcherChainedToTheRouter() {
+        KeyPlacement placement = new KeyPlacement(0, 1, MAX_PARALLELISM);
+        StreamRouter.Route route = new StreamRouter.Route(stream(7, "t"));
+        for (String host : List.of("a.com", "b.com", "#3")) {
+            int lane = placement.lane(route, 7, host, 2000, 0);
+            assertThat(BatchingKeys.isLocal(lane)).as(host).isTrue();
+            assertThat(BatchingKeys.key(7, host, BatchingKeys.OWN_KEY, lane).f1).as("never a key of before lanes")
+                    .isNotEqualTo(host);
+        }
+    }
+
+    @Test
+    void aHotKeyAtItsHomeGetsAKeyAndSequencesApartFromTheRecordsOtherReadersSendHome() {
+        int parallelism = 2;
+        StreamRouter.Route route = new StreamRouter.Route(stream(7, "t"));
+        int home = KeyPlacement.homeOf(route.stream().endpoint().destinationId(), parallelism);
+        KeyPlacement atHome = new KeyPlacement(home, parallelism, MAX_PARALLELISM);
+        KeyPlacement elsewhere = new KeyPlacement(1 - home, parallelism, MAX_PARALLELISM);
+        long now = 0;
+        int sentHome = elsewhere.lane(route, 7, "a.com", 2000, now);
+        for (int i = 0; i < 600; i++) {
+            atHome.lane(route, 7, "a.com", 2000, now);
+        }
+        now += WINDOW;
+        int local = atHome.lane(route, 7, "a.com", 2000, now);
+        assertThat(BatchingKeys.isLocal(local)).isTrue();
+        assertThat(subtaskOf(7, "a.com", local, parallelism)).isEqualTo(home).isEqualTo(subtaskOf(7, "a.com", sentHome, parallelism));
+        // Two batchers on one subtask: their keys differ, and so do their block ids.
+        String localKey = BatchingKeys.laned("a.com", local);
+        String homeKey = BatchingKeys.laned("a.com", sentHome);
+        assertThat(localKey).isNotEqualTo(homeKey);
+        long localBase = BatchingKeys.laneSequenceBase(localKey);
+        long homeBase = BatchingKeys.laneSequenceBase(homeKey);
+        long sharedStart = SharedKeyBatcher.firstSequence(io.edgestreaming.config.Limits.MAX_BATCHING_KEYS_PER_STREAM);
+        for (long lane = 1; lane <= BatchingKeys.MAX_LANE; lane++) {
+            long other = lane * BatchingKeys.LANE_SEQUENCE_RANGE;
+            // A home lane's keys (own from its base, shared from base + up to 4096 x 10^12) stay below any local base.
+            assertThat(localBase < other || localBase > other + sharedStart + 1_000_000_000_000L).as("lane %s", lane).isTrue();
+        }
+        assertThat(localBase).isNotEqualTo(homeBase);
+        assertThat(BatchingKeys.laneSequenceBase(BatchingKeys.laned("#1", BatchingKeys.LOCAL_LANE + BatchingKeys.MAX_LANE))
+                + sharedStart).as("no overflow").isPositive();
+        assertThat(BatchingKeys.base(localKey)).isEqualTo("a.com");
+        assertThat(BatchingKeys.lane(localKey)).isEqualTo(local);
     }
 
     @Test

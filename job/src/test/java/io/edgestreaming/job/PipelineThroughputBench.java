@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -99,12 +100,18 @@ class PipelineThroughputBench {
             throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(parallelism);
-        DataStream<RoutedRecord> routed = env.fromSequence(0, EVENTS - 1).map(new FromPool(pool), RawEvent.TYPE_INFO)
+        SingleOutputStreamOperator<RoutedRecord> routed = env.fromSequence(0, EVENTS - 1)
+                .map(new FromPool(pool), RawEvent.TYPE_INFO)
                 .name("events").process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO);
-        (placement ? routed.keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
-                : routed.keyBy(new UnplacedKey(), BlockBatcher.KEY_TYPE))
-                .process(BlockBatcher.forStreams(streams), BlockTypeInfoFactory.TYPE_INFO)
-                .sinkTo(new DiscardingSink<>());
+        if (placement) {
+            // The job's own batching stage: local keys chained to the router, the rest through the network.
+            EdgeStreamingPipeline.batch(EdgeStreamingPipeline.Routed.of(routed), () -> BlockBatcher.forStreams(streams))
+                    .sinkTo(new DiscardingSink<>());
+        } else {
+            routed.union(routed.getSideOutput(ParseAndRoute.REMOTE)).keyBy(new UnplacedKey(), BlockBatcher.KEY_TYPE)
+                    .process(BlockBatcher.forStreams(streams), BlockTypeInfoFactory.TYPE_INFO)
+                    .sinkTo(new DiscardingSink<>());
+        }
         long millis = env.execute("hot domain p" + parallelism).getNetRuntime(TimeUnit.MILLISECONDS);
         return EVENTS * 1000.0 / Math.max(1, millis);
     }
@@ -143,9 +150,9 @@ class PipelineThroughputBench {
         switch (variant) {
             case ROUTE -> raw.process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO)
                     .sinkTo(new DiscardingSink<>());
-            case ROUTE_AND_BATCH -> raw.process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO)
-                    .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
-                    .process(BlockBatcher.forStreams(streams), BlockTypeInfoFactory.TYPE_INFO)
+            case ROUTE_AND_BATCH -> EdgeStreamingPipeline.batch(EdgeStreamingPipeline.Routed.of(
+                            raw.process(new ParseAndRoute(streams, 1 << 20), RoutedRecord.TYPE_INFO)),
+                            () -> BlockBatcher.forStreams(streams))
                     .sinkTo(new DiscardingSink<>());
         }
         long millis = env.execute("throughput " + variant).getNetRuntime(TimeUnit.MILLISECONDS);

@@ -44,7 +44,16 @@ final class SharedKeyFixtures {
                 domains.isEmpty(), 100, true, TestStreams.kafka(), new BatchingConfig(maxRecords, interval, maxSize));
     }
 
-    /** Router and batcher harnesses, the router's output fed to the batcher as the job's keyBy does. */
+    /**
+     * Where the blocks of a key start numbering at parallelism 1, where every key is in local lane 1
+     * ({@link KeyPlacement}): sequences in these tests are counted from here.
+     */
+    static final long LANE_BASE = BatchingKeys.laneSequenceBase(BatchingKeys.laned("x", BatchingKeys.LOCAL_LANE + 1));
+
+    /**
+     * Router and batcher harnesses at parallelism 1, the router's output fed to the batcher as the job's chained
+     * batcher gets it. {@link #keys} holds the batching keys without their lane.
+     */
     static final class Pipeline implements AutoCloseable {
         final OneInputStreamOperatorTestHarness<RawEvent, RoutedRecord> router;
         final KeyedOneInputStreamOperatorTestHarness<Tuple2<Long, String>, RoutedRecord, Block> batcher;
@@ -89,7 +98,8 @@ final class SharedKeyFixtures {
             router.processElement(new RawEvent(DataSource.HTTP, "raw-http", 0, id, json.getBytes(StandardCharsets.UTF_8)), 0);
             for (RoutedRecord routed : router.extractOutputValues()) {
                 hosts.put(id, routed.domain());
-                keys.add(selector.getKey(routed));
+                Tuple2<Long, String> key = selector.getKey(routed);
+                keys.add(Tuple2.of(key.f0, BatchingKeys.base(key.f1)));
                 batcher.processElement(routed, 0);
             }
             router.getOutput().clear();

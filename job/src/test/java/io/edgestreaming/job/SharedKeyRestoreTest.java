@@ -9,6 +9,7 @@ import static io.edgestreaming.job.SharedKeyFixtures.hostInBucket;
 import static io.edgestreaming.job.SharedKeyFixtures.lines;
 import static io.edgestreaming.job.SharedKeyFixtures.shared;
 import static io.edgestreaming.job.SharedKeyFixtures.stream;
+import static io.edgestreaming.job.SharedKeyFixtures.LANE_BASE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edgestreaming.config.StreamConfig;
@@ -134,7 +135,7 @@ class SharedKeyRestoreTest {
             for (int i = 0; i < 5; i++) {
                 p.send("a.x.com"); // a block cut, so the key has a sequence to lose
             }
-            assertThat(p.blocks()).extracting(Block::sequence).containsExactly(SharedKeyBatcher.firstSequence(k));
+            assertThat(p.blocks()).extracting(Block::sequence).containsExactly(LANE_BASE + SharedKeyBatcher.firstSequence(k));
             p.send("a.x.com");
             p.send("bad_host");
             p.send("b.x.com");
@@ -157,8 +158,8 @@ class SharedKeyRestoreTest {
                         ? p.hosts.get(id).equals("bad_host") : p.hosts.get(id).equals(block.domain()));
             }
             // The sequence idled out, so numbering starts over; the open blocks themselves never expire.
-            assertThat(blocks).extracting(Block::sequence).allMatch(s -> s >= SharedKeyBatcher.firstSequence(k)
-                    && s < SharedKeyBatcher.firstSequence(k) + blocks.size());
+            assertThat(blocks).extracting(Block::sequence).allMatch(s -> s >= LANE_BASE + SharedKeyBatcher.firstSequence(k)
+                    && s < LANE_BASE + SharedKeyBatcher.firstSequence(k) + blocks.size());
             assertThat(blocks).filteredOn(b -> b.domain().equals("b.x.com")).first()
                     .satisfies(b -> assertThat(b.recordCount()).as("the overdue block, cut before new records").isOne());
         }
