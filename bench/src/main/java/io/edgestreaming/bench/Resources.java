@@ -28,7 +28,7 @@ final class Resources {
     static final List<String> THREAD_KINDS = List.of("kafka-delivery-*", "kafka-producer-network-thread",
             "HttpClient-*", "http-delivery-*", "s3-delivery-*", "sdk-ScheduledExecutor-* (S3 clients' timeouts)",
             "Flink (tasks, runtime)", "other Kafka clients", "receivers (HTTP, S3)", "JVM (GC, JIT, ...)", "other");
-    private static final List<String> FLINK = List.of("Source: ", "batcher", "flink-", "Flink", "pekko", "jobmanager",
+    private static final List<String> FLINK = List.of("Source: ", "batcher", "blocks of both", "flink-", "Flink", "pekko", "jobmanager",
             "mini-cluster", "Checkpoint", "OutputFlusher", "Timer", "ForkJoinPool", "AsyncOperation", "IOManager",
             "Time Trigger", "SourceCoordina", "resourcemanage", "RpcService", "BLOB Server", "Canceler", "Cleanup",
             "Sink", "dead-letter", "cluster-io", "metrics", "taskmanager", "Thread-", "pool-", "Scheduler-", "System Time",

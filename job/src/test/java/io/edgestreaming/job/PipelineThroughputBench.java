@@ -61,13 +61,13 @@ class PipelineThroughputBench {
                 rates[variant.ordinal()] = run(variant, streams, pool);
             }
             rounds.add(rates);
-            LOG.info(String.format(Locale.ROOT, "round %d: parse+route+project %,.0f events/s | + keyBy + batcher %,.0f"
+            LOG.info(String.format(Locale.ROOT, "round %d: parse+route+project %,.0f events/s | + batchers %,.0f"
                     + " events/s (%.2fx)", round, rates[0], rates[1], rates[1] / rates[0]));
         }
         double[] route = rounds.stream().mapToDouble(r -> r[0]).sorted().toArray();
         double[] batch = rounds.stream().mapToDouble(r -> r[1]).sorted().toArray();
         double[] ratio = rounds.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
-        LOG.info(String.format(Locale.ROOT, "median of %d rounds: parse+route+project %,.0f events/s | + keyBy + batcher"
+        LOG.info(String.format(Locale.ROOT, "median of %d rounds: parse+route+project %,.0f events/s | + batchers"
                 + " %,.0f events/s | ratio %.2fx", ROUNDS, route[ROUNDS / 2], batch[ROUNDS / 2], ratio[ROUNDS / 2]));
     }
 
