@@ -232,6 +232,46 @@ class ExactlyOnceUnderFailureITCase {
         assertDeliveredExactlyOnce(corpus, dir);
     }
 
+    @Test
+    void rescaleToParallelismThreeFromASavepoint(@TempDir Path dir) throws Exception {
+        stopAndRestartAt(dir, 3);
+    }
+
+    @Test
+    void rescaleToParallelismOneFromASavepoint(@TempDir Path dir) throws Exception {
+        stopAndRestartAt(dir, 1);
+    }
+
+    /**
+     * Rescaling: the open blocks of both batchers (the chained one's keyed state is redistributed like the other's)
+     * are cut after the restore, the new subtasks batch in other lanes, and no block id is used twice.
+     */
+    private void stopAndRestartAt(Path dir, int parallelism) throws Exception {
+        JobConfig config = config(dir);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Corpus corpus = startProducing(() -> stopped.getCount() == 0);
+        JobClient first = submit(config, null);
+        await("3 checkpoints and 3 HTTP blocks", () -> FailureInjector.LAST_COMPLETED_CHECKPOINT.get() >= 3
+                && receiver.deliveredBlocks().size() >= 3);
+        String savepoint = first.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
+                SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
+        first.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+        stopped.countDown();
+        LOG.info("{}: stopped with savepoint {} after {} HTTP blocks; restarting at parallelism {}", run, savepoint,
+                receiver.deliveredBlocks().size(), parallelism);
+        JobClient second = submit(config, savepoint, 0, parallelism);
+        try {
+            awaitEverythingDelivered(corpus);
+        } finally {
+            cancel(second);
+        }
+        assertThat(FailureInjector.RESTORED_SUBTASKS.get()).as("subtasks restored from the savepoint").isPositive();
+        assertDeliveredExactlyOnce(corpus, dir);
+        List<String> blockIds = receiver.deliveredBlocks().stream()
+                .map(b -> b.idempotencyKey().substring(0, b.idempotencyKey().indexOf(':'))).toList();
+        assertThat(blockIds).as("HTTP block ids across the rescale").doesNotHaveDuplicates();
+    }
+
     // ---- one run ----
 
     private Corpus runToCompletion(Path dir, Plan plan) throws Exception {
@@ -256,6 +296,11 @@ class ExactlyOnceUnderFailureITCase {
     }
 
     private JobClient submit(JobConfig config, String savepoint, int toleratedCheckpointFailures) throws Exception {
+        return submit(config, savepoint, toleratedCheckpointFailures, 2);
+    }
+
+    private JobClient submit(JobConfig config, String savepoint, int toleratedCheckpointFailures, int parallelism)
+            throws Exception {
         Configuration conf = new Configuration();
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, toleratedCheckpointFailures);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -265,7 +310,7 @@ class ExactlyOnceUnderFailureITCase {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
+        env.setParallelism(parallelism);
         // The job's own stages, with an injector spliced in before and after the batcher in every run
         // (the same graph in every run, so a savepoint of one run fits the next).
         // Before both batchers: the one chained to the router (local keys) and the one behind the network.
