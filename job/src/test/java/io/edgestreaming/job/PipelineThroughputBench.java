@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Parallelism 1: a source of realistic ~1.5 KB Edge Applications events (12 clients, 5 hosts each),
  * then parse + route + project into 11 streams (templates 184, 2 and a sampled custom one), alone or
- * followed by keyBy(stream, domain) and the batcher (a second task: records cross a network channel).
+ * followed by the job's batching stage (at parallelism 1 every key is batched by the batcher chained to the
+ * router; the blocks cross a network channel to a sink).
  * Delivery is left out: it is bound by the customers' endpoints, not by CPU. The two variants
  * alternate for several rounds, so their ratio is measured under the same load; medians are printed.
  */
@@ -72,9 +73,9 @@ class PipelineThroughputBench {
     }
 
     /**
-     * A hot domain: 80% of the events on one host of one stream, parse + route + keyBy + batcher at
-     * parallelism 1 and 2, and at 2 without placement (keys hashed as before lanes existed: the hot key
-     * pins one batcher subtask). The three alternate per round; medians and ratios are printed. Run alone
+     * A hot domain: 80% of the events on one host of one stream, parse + route + the job's batching stage at
+     * parallelism 1 and 2, and at 2 without placement (every record keyed through the network, keys hashed as
+     * before lanes existed: the hot key pins one batcher subtask). The three alternate per round; medians and ratios are printed. Run alone
      * with {@code -Dtest=PipelineThroughputBench#printHotDomainScaling}.
      */
     @Test
