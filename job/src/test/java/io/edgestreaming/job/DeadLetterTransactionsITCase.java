@@ -305,9 +305,10 @@ class DeadLetterTransactionsITCase {
                 .disableChaining()
                 .name("dead-letter events")
                 .uid("dead-letter-events-sink");
-        // Its one batcher, keyed through the network (local lanes came later).
+        // Its one batcher, keyed through the network by keys without lanes (local lanes came later: no key of theirs
+        // may be in this batcher's state).
         routed.union(routed.getSideOutput(ParseAndRoute.REMOTE))
-                .keyBy(new BlockBatcher.StreamDomainKey(), BlockBatcher.KEY_TYPE)
+                .keyBy(new KeyWithoutLane(), BlockBatcher.KEY_TYPE)
                 .process(BlockBatcher.shared(io.edgestreaming.connectors.JobConfigRef.share(env, config),
                         config.batchingKeysPerStream()), io.edgestreaming.connectors.BlockTypeInfoFactory.TYPE_INFO)
                 .uid("batcher");
@@ -368,6 +369,17 @@ class DeadLetterTransactionsITCase {
                 throw new AssertionError("timed out waiting for " + what);
             }
             Thread.sleep(100);
+        }
+    }
+
+    /** The batching key as jobs before lanes had it. */
+    private static final class KeyWithoutLane implements org.apache.flink.api.java.functions.KeySelector<RoutedRecord,
+            org.apache.flink.api.java.tuple.Tuple2<Long, String>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public org.apache.flink.api.java.tuple.Tuple2<Long, String> getKey(RoutedRecord r) {
+            return BatchingKeys.key(r.streamId(), r.domain(), r.bucket());
         }
     }
 }
