@@ -371,15 +371,4 @@ class DeadLetterTransactionsITCase {
             Thread.sleep(100);
         }
     }
-
-    /** The batching key as jobs before lanes had it. */
-    private static final class KeyWithoutLane implements org.apache.flink.api.java.functions.KeySelector<RoutedRecord,
-            org.apache.flink.api.java.tuple.Tuple2<Long, String>> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public org.apache.flink.api.java.tuple.Tuple2<Long, String> getKey(RoutedRecord r) {
-            return BatchingKeys.key(r.streamId(), r.domain(), r.bucket());
-        }
-    }
 }

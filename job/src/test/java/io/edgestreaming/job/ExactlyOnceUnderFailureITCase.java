@@ -201,16 +201,7 @@ class ExactlyOnceUnderFailureITCase {
     @Test
     void stopWithSavepointAndRestartFromIt(@TempDir Path dir) throws Exception {
         JobConfig config = config(dir);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Corpus corpus = startProducing(() -> stopped.getCount() == 0);
-        JobClient first = submit(config, null);
-        await("3 checkpoints and 3 HTTP blocks", () -> FailureInjector.LAST_COMPLETED_CHECKPOINT.get() >= 3
-                && receiver.deliveredBlocks().size() >= 3);
-        String savepoint = first.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
-                SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
-        first.getJobExecutionResult().get(60, TimeUnit.SECONDS);
-        stopped.countDown(); // the second half of the corpus arrives while no job runs
-        LOG.info("{}: stopped with savepoint {} after {} HTTP blocks", run, savepoint, receiver.deliveredBlocks().size());
+        Stopped stopped = stopWithSavepointAfterThreeBlocks(config, dir);
 
         // Restarted with a changed configuration (one more stream, of a client without events): operators resolve the
         // new one by its own fingerprint, and no state depends on it.
@@ -222,14 +213,7 @@ class ExactlyOnceUnderFailureITCase {
                 config.checkpointInterval(), streams, config.batchingKeysPerStream(), config.addressPolicy());
         assertThat(JobConfigRef.share(new StreamExecutionEnvironment(new Configuration()), changed).fingerprint())
                 .isNotEqualTo(JobConfigRef.share(new StreamExecutionEnvironment(new Configuration()), config).fingerprint());
-        JobClient second = submit(changed, savepoint);
-        try {
-            awaitEverythingDelivered(corpus);
-        } finally {
-            cancel(second);
-        }
-        assertThat(FailureInjector.RESTORED_SUBTASKS.get()).as("subtasks restored from the savepoint").isPositive();
-        assertDeliveredExactlyOnce(corpus, dir);
+        restartAndCheck(changed, stopped, 2, dir);
     }
 
     @Test
@@ -248,6 +232,18 @@ class ExactlyOnceUnderFailureITCase {
      */
     private void stopAndRestartAt(Path dir, int parallelism) throws Exception {
         JobConfig config = config(dir);
+        Stopped stopped = stopWithSavepointAfterThreeBlocks(config, dir);
+        LOG.info("{}: restarting at parallelism {}", run, parallelism);
+        restartAndCheck(config, stopped, parallelism, dir);
+        List<String> blockIds = receiver.deliveredBlocks().stream()
+                .map(b -> b.idempotencyKey().substring(0, b.idempotencyKey().indexOf(':'))).toList();
+        assertThat(blockIds).as("HTTP block ids across the rescale").doesNotHaveDuplicates();
+    }
+
+    private record Stopped(Corpus corpus, String savepoint) {}
+
+    /** A job at parallelism 2 until 3 checkpoints and 3 HTTP blocks, then stop-with-savepoint (no drain). */
+    private Stopped stopWithSavepointAfterThreeBlocks(JobConfig config, Path dir) throws Exception {
         CountDownLatch stopped = new CountDownLatch(1);
         Corpus corpus = startProducing(() -> stopped.getCount() == 0);
         JobClient first = submit(config, null);
@@ -256,20 +252,21 @@ class ExactlyOnceUnderFailureITCase {
         String savepoint = first.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
                 SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
         first.getJobExecutionResult().get(60, TimeUnit.SECONDS);
-        stopped.countDown();
-        LOG.info("{}: stopped with savepoint {} after {} HTTP blocks; restarting at parallelism {}", run, savepoint,
-                receiver.deliveredBlocks().size(), parallelism);
-        JobClient second = submit(config, savepoint, 0, parallelism);
+        stopped.countDown(); // the second half of the corpus arrives while no job runs
+        LOG.info("{}: stopped with savepoint {} after {} HTTP blocks", run, savepoint, receiver.deliveredBlocks().size());
+        return new Stopped(corpus, savepoint);
+    }
+
+    /** A new job from the savepoint; every record of the corpus delivered exactly once across both jobs. */
+    private void restartAndCheck(JobConfig config, Stopped stopped, int parallelism, Path dir) throws Exception {
+        JobClient second = submit(config, stopped.savepoint(), 0, parallelism);
         try {
-            awaitEverythingDelivered(corpus);
+            awaitEverythingDelivered(stopped.corpus());
         } finally {
             cancel(second);
         }
         assertThat(FailureInjector.RESTORED_SUBTASKS.get()).as("subtasks restored from the savepoint").isPositive();
-        assertDeliveredExactlyOnce(corpus, dir);
-        List<String> blockIds = receiver.deliveredBlocks().stream()
-                .map(b -> b.idempotencyKey().substring(0, b.idempotencyKey().indexOf(':'))).toList();
-        assertThat(blockIds).as("HTTP block ids across the rescale").doesNotHaveDuplicates();
+        assertDeliveredExactlyOnce(stopped.corpus(), dir);
     }
 
     // ---- one run ----

@@ -109,23 +109,12 @@ class PipelineThroughputBench {
             EdgeStreamingPipeline.batch(EdgeStreamingPipeline.Routed.of(routed), () -> BlockBatcher.forStreams(streams))
                     .sinkTo(new DiscardingSink<>());
         } else {
-            routed.union(routed.getSideOutput(ParseAndRoute.REMOTE)).keyBy(new UnplacedKey(), BlockBatcher.KEY_TYPE)
+            routed.union(routed.getSideOutput(ParseAndRoute.REMOTE)).keyBy(new KeyWithoutLane(), BlockBatcher.KEY_TYPE)
                     .process(BlockBatcher.forStreams(streams), BlockTypeInfoFactory.TYPE_INFO)
                     .sinkTo(new DiscardingSink<>());
         }
         long millis = env.execute("hot domain p" + parallelism).getNetRuntime(TimeUnit.MILLISECONDS);
         return EVENTS * 1000.0 / Math.max(1, millis);
-    }
-
-    /** The key as before placement: (stream, host or shared key), no lane. */
-    private static final class UnplacedKey implements org.apache.flink.api.java.functions.KeySelector<RoutedRecord,
-            org.apache.flink.api.java.tuple.Tuple2<Long, String>> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public org.apache.flink.api.java.tuple.Tuple2<Long, String> getKey(RoutedRecord r) {
-            return BatchingKeys.key(r.streamId(), r.domain(), r.bucket());
-        }
     }
 
     /** As {@link #events}, with {@code share} of them moved to client c1's host www.c1.example (stream 101 takes all of c1's hosts). */
