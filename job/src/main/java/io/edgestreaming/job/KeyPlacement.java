@@ -66,6 +66,10 @@ final class KeyPlacement {
      * 0 (no lane: Flink's hash alone places the key) if no lane reaches the home subtask.
      */
     int lane(StreamRouter.Route route, long streamId, String base, int maxRecords, long nowNanos) {
+        if (parallelism == 1) {
+            // Every key group is this subtask's: local lane 1 places every key here, no rate to track.
+            return BatchingKeys.LOCAL_LANE + 1;
+        }
         Map<String, Tracked> keys = byRoute.get(route);
         if (keys == null) {
             keys = new HashMap<>();
@@ -79,7 +83,7 @@ final class KeyPlacement {
                 keys = new HashMap<>();
                 byRoute.put(route, keys);
             }
-            t = new Tracked(parallelism == 1 ? 0 : laneFor(streamId, base, home(route), false), nowNanos);
+            t = new Tracked(laneFor(streamId, base, home(route), false), nowNanos);
             keys.put(base, t);
             tracked++;
         }
@@ -92,7 +96,7 @@ final class KeyPlacement {
             t.windowStart = nowNanos;
         }
         t.count++;
-        if (!t.hot && parallelism > 1) {
+        if (!t.hot) {
             return t.homeLane;
         }
         if (t.localLane < 0) {

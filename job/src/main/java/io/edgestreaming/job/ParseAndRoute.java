@@ -62,6 +62,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
     private transient Map<DataSource, EventParser> parsers;
     private transient StreamRouter router;
     private transient KeyPlacement placement;
+    private transient boolean parallel;
     /** By {@link StreamRouter.Route#ordinal()}: array reads instead of four boxed-id map lookups per record. */
     private transient PerStream[] perStream;
     private transient Map<Long, MetricGroup> streamGroups;
@@ -118,6 +119,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         org.apache.flink.api.common.TaskInfo task = getRuntimeContext().getTaskInfo();
         placement = new KeyPlacement(task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
                 task.getMaxNumberOfParallelSubtasks());
+        parallel = task.getNumberOfParallelSubtasks() > 1;
         List<PerStream> active = new ArrayList<>();
         streamGroups = new HashMap<>();
         streamDeadLettered = new HashMap<>();
@@ -173,7 +175,7 @@ public class ParseAndRoute extends ProcessFunction<RawEvent, RoutedRecord> {
         }
         long hostHash = 0;
         boolean hostHashed = false;
-        long now = System.nanoTime();
+        long now = parallel ? System.nanoTime() : 0; // only placement's rate windows read it
         for (StreamRouter.Route route : matches) {
             long streamId = route.stream().id();
             PerStream target = perStream[route.ordinal()];
